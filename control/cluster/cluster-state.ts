@@ -1,0 +1,123 @@
+// The cluster record on disk (cluster.json): addressing, nodes and pods. Until
+// the control plane owns pods, this file is the source of truth for the CLI;
+// namespaces and links remain findable by name without it (see cleanup).
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { KubewireError } from '../../dataplane/errors.ts'
+import { type AddressingInput } from '../../dataplane/ipam/addressing-plan.ts'
+import { validateClusterName } from '../../dataplane/names.ts'
+import { readJsonFile, writeJsonFile } from '../../dataplane/util/json-file.ts'
+import { withLock } from '../../dataplane/util/process-lock.ts'
+import { clusterDir, currentClusterFile } from './paths.ts'
+
+export interface NodeRecord {
+  name: string
+  index: number
+  netns: string
+  uplink: string
+  underlayIP: string
+  podCIDR: string
+  podGateway: string
+  backendData: Record<string, string>
+}
+
+export interface PodRecord {
+  namespace: string
+  name: string
+  node: string
+  ip: string
+  netns: string
+  veth: string
+  command: string[] | null
+  /** Outermost process of the pod (the `unshare` holding its namespaces). */
+  pid: number | null
+  logPath: string
+  createdAt: string
+}
+
+export interface ClusterState {
+  apiVersion: 'kubewire.dev/v1alpha1'
+  kind: 'Cluster'
+  name: string
+  createdAt: string
+  backend: string
+  addressing: AddressingInput
+  underlayMtu: number
+  nodes: NodeRecord[]
+  /** Keyed by "namespace/name". */
+  pods: Record<string, PodRecord>
+}
+
+export const podKey = (namespace: string, name: string): string => `${namespace}/${name}`
+
+export function statePath(cluster: string): string {
+  return join(clusterDir(cluster), 'cluster.json')
+}
+
+export function ipamPath(cluster: string): string {
+  return join(clusterDir(cluster), 'ipam.json')
+}
+
+export function podLogPath(cluster: string, namespace: string, name: string): string {
+  return join(clusterDir(cluster), 'logs', `${namespace}_${name}.log`)
+}
+
+export function loadState(cluster: string): ClusterState {
+  const state = readJsonFile<ClusterState>(statePath(cluster))
+  if (!state) {
+    throw new KubewireError('ENOCLUSTER', `cluster "${cluster}" not found (bring one up with: kubewire up --name ${cluster})`)
+  }
+  return state
+}
+
+export function saveState(state: ClusterState): void {
+  mkdirSync(join(clusterDir(state.name), 'logs'), { recursive: true, mode: 0o700 })
+  writeJsonFile(statePath(state.name), state)
+}
+
+export function clusterExists(cluster: string): boolean {
+  return existsSync(statePath(cluster))
+}
+
+export function listClusters(): string[] {
+  try {
+    return readdirSync(join(clusterDir('x'), '..')).filter(clusterExists).sort()
+  } catch {
+    return []
+  }
+}
+
+export function removeClusterFiles(cluster: string): void {
+  rmSync(clusterDir(cluster), { recursive: true, force: true })
+  if (currentCluster() === cluster) rmSync(currentClusterFile(), { force: true })
+}
+
+export function currentCluster(): string | undefined {
+  try {
+    return readFileSync(currentClusterFile(), 'utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function setCurrentCluster(cluster: string): void {
+  mkdirSync(join(currentClusterFile(), '..'), { recursive: true, mode: 0o700 })
+  writeFileSync(currentClusterFile(), `${cluster}\n`)
+}
+
+/** The cluster a command acts on: --name, else $KUBEWIRE_CLUSTER, else the one brought up last. */
+export function resolveCluster(explicit: string | undefined): string {
+  const name = explicit ?? process.env.KUBEWIRE_CLUSTER ?? currentCluster()
+  if (!name) throw new KubewireError('ENOCLUSTER', 'no cluster: bring one up with "kubewire up", or name one with --name')
+  return validateClusterName(name)
+}
+
+/** Serialises every change to one cluster's files across processes. */
+export function withClusterLock<T>(cluster: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(`kubewire-cluster-${cluster}`, fn, { what: `the lock of cluster "${cluster}"` })
+}
+
+/** Serialises choices that span clusters (the underlay subnet of a new one). */
+export function withGlobalLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withLock('kubewire-global', fn, { what: 'the kubewire host lock' })
+}

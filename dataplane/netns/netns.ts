@@ -1,0 +1,69 @@
+// Named network namespaces as iproute2 keeps them (/run/netns/NAME), and the
+// processes inside them, found by comparing /proc/PID/ns/net with the namespace
+// file's inode: one directory scan for any number of namespaces, no `ip netns
+// pids` process per namespace.
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+
+export const NETNS_DIR = '/run/netns'
+
+export function listNetns(): string[] {
+  try {
+    return readdirSync(NETNS_DIR).sort()
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
+  }
+}
+
+export function netnsExists(name: string): boolean {
+  try {
+    statSync(`${NETNS_DIR}/${name}`)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function netnsInode(name: string): bigint | undefined {
+  try {
+    return statSync(`${NETNS_DIR}/${name}`, { bigint: true }).ino
+  } catch {
+    return undefined
+  }
+}
+
+/** Live (non-zombie) pids per namespace, for the given namespace names. */
+export function pidsInNetns(names: readonly string[]): Map<string, number[]> {
+  const byInode = new Map<bigint, string>()
+  const result = new Map<string, number[]>()
+  for (const name of names) {
+    result.set(name, [])
+    const ino = netnsInode(name)
+    if (ino !== undefined) byInode.set(ino, name)
+  }
+  if (byInode.size === 0) return result
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid <= 0) continue
+    let ino: bigint
+    try {
+      ino = statSync(`/proc/${pid}/ns/net`, { bigint: true }).ino
+    } catch {
+      continue // gone meanwhile, or a kernel thread
+    }
+    const name = byInode.get(ino)
+    if (name !== undefined && isAlive(pid)) result.get(name)?.push(pid)
+  }
+  return result
+}
+
+/** True if the process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // "pid (comm) S ..." - comm may hold spaces and parentheses; the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,88 @@
+// Pod sandboxes' networking, like a CNI bridge plugin: a namespace per pod, a
+// veth pair whose `eth0` end sits in the pod and whose `vethXXXXXXXX` end is
+// enslaved to the node's `cni0` bridge, an address from the node's subnet and a
+// default route via the bridge's gateway address.
+//
+// Batched for speed: all namespaces in one `ip -batch`, all veths of a node in
+// one `ip -n NODE -batch`, then one short batch per pod (the pod's own side can
+// only be configured from inside its namespace), several in flight at once.
+// Create and delete are idempotent; a failed create removes what it made.
+import { ipBatch } from '../exec/ip.ts'
+import { mapLimit } from '../exec/run-command.ts'
+import { listNetns } from '../netns/netns.ts'
+import { linkNames } from './links.ts'
+
+export const POD_BRIDGE = 'cni0'
+const PARALLEL_BATCHES = 8
+
+export interface PodNetworkSpec {
+  /** The pod's namespace, e.g. kw-demo-pod-default.web. */
+  netns: string
+  /** Its node's namespace, holding cni0. */
+  nodeNetns: string
+  /** Host end of the veth pair, in the node's namespace. */
+  veth: string
+  /** Pod address and prefix length, e.g. 10.244.1.5 and 24. */
+  ip: string
+  prefixLength: number
+  gateway: string
+  mtu: number
+}
+
+export type PodNetworkRef = Pick<PodNetworkSpec, 'netns' | 'nodeNetns' | 'veth'>
+
+export async function createPodNetworks(pods: readonly PodNetworkSpec[]): Promise<void> {
+  if (pods.length === 0) return
+  try {
+    const existing = new Set(listNetns())
+    await ipBatch(null, pods.filter(p => !existing.has(p.netns)).map(p => `netns add ${p.netns}`))
+
+    for (const [nodeNetns, onNode] of groupBy(pods, p => p.nodeNetns)) {
+      const links = await linkNames(nodeNetns)
+      const lines: string[] = []
+      for (const p of onNode) {
+        if (!links.has(p.veth)) {
+          lines.push(`link add ${p.veth} mtu ${p.mtu} type veth peer name eth0 mtu ${p.mtu} netns ${p.netns}`)
+        }
+        lines.push(`link set ${p.veth} master ${POD_BRIDGE} up`)
+      }
+      await ipBatch(nodeNetns, lines)
+    }
+
+    await mapLimit(pods, PARALLEL_BATCHES, p =>
+      ipBatch(p.netns, [
+        'link set lo up',
+        // No IPv6 link-local address: keeps DAD/router solicitations out of captures.
+        'link set eth0 addrgenmode none',
+        `addr replace ${p.ip}/${p.prefixLength} dev eth0`,
+        'link set eth0 up',
+        `route replace default via ${p.gateway} dev eth0`,
+      ]),
+    )
+  } catch (e) {
+    await deletePodNetworks(pods).catch(() => {})
+    throw e
+  }
+}
+
+export async function deletePodNetworks(pods: readonly PodNetworkRef[]): Promise<void> {
+  const namespaces = new Set(listNetns())
+  for (const [nodeNetns, onNode] of groupBy(pods, p => p.nodeNetns)) {
+    if (!namespaces.has(nodeNetns)) continue
+    const links = await linkNames(nodeNetns)
+    // Deleting the host end removes the pair; the pod's namespace would take it too.
+    await ipBatch(nodeNetns, onNode.filter(p => links.has(p.veth)).map(p => `link del ${p.veth}`))
+  }
+  await ipBatch(null, pods.filter(p => namespaces.has(p.netns)).map(p => `netns del ${p.netns}`))
+}
+
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const k = key(item)
+    const group = groups.get(k)
+    if (group) group.push(item)
+    else groups.set(k, [item])
+  }
+  return groups
+}
