@@ -12,10 +12,10 @@ import { clusterDown, clusterUp } from '../cluster/lifecycle.ts'
 import { deletePods, findPod, podPhase, runPods } from '../cluster/pods.ts'
 import { humanAge, renderTable } from './table.ts'
 
-const USAGE = `kubewire: Kubernetes networking, emulated for real with Linux namespaces
+const usage = (): string => `kubewire: Kubernetes networking, emulated for real with Linux namespaces
 
 Usage:
-  kubewire up [--name C] [--nodes N] [--backend host-gw] [--underlay CIDR]
+  kubewire up [--name C] [--nodes N] [--backend ${backendTypes().join('|')}] [--underlay CIDR]
   kubewire down [--name C]
   kubewire status [--name C]
   kubewire run POD [--node NODE] [-n NAMESPACE] [-- CMD [ARG...]]
@@ -44,11 +44,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   const verb = args.shift()
   try {
     if (!verb || verb === 'help' || verb === '--help' || verb === '-h') {
-      io.out(USAGE)
+      io.out(usage())
       return verb ? 0 : 1
     }
     const handler = verbs[verb]
-    if (!handler) throw new KubewireError('EUSAGE', `unknown command "${verb}" for "kubewire"\n\n${USAGE}`)
+    if (!handler) throw new KubewireError('EUSAGE', `unknown command "${verb}" for "kubewire"\n\n${usage()}`)
     if (process.getuid?.() !== 0) {
       throw new KubewireError('ENOTROOT', 'kubewire needs root: it creates network namespaces, links and nftables tables (try: sudo npx kubewire ...)')
     }
@@ -228,5 +228,3 @@ function spawnInherit(argv: string[], io: Io): Promise<number> {
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)))
   })
 }
-
-export { backendTypes }
