@@ -36,7 +36,7 @@ export interface UpOptions {
 
 export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   const names = new ClusterNames(options.name)
-  const backend = getBackend(options.backend)
+  const backend = getBackend(options.backend, { cluster: names.cluster })
   return withGlobalLock(() =>
     withClusterLock(names.cluster, async () => {
       if (clusterExists(names.cluster) || listNetns().some(n => names.owns(n))) {

@@ -35,9 +35,14 @@ export interface Backend {
   sync(node: BackendNode, peers: readonly Lease[]): Promise<void>
 }
 
-const registry = new Map<string, () => Backend>()
+/** What a backend may need to know about its cluster. */
+export interface BackendContext {
+  cluster: string
+}
 
-export function registerBackend(type: string, factory: () => Backend): void {
+const registry = new Map<string, (context: BackendContext) => Backend>()
+
+export function registerBackend(type: string, factory: (context: BackendContext) => Backend): void {
   registry.set(type, factory)
 }
 
@@ -45,10 +50,10 @@ export function backendTypes(): string[] {
   return [...registry.keys()].sort()
 }
 
-export function getBackend(type: string): Backend {
+export function getBackend(type: string, context: BackendContext): Backend {
   const factory = registry.get(type)
   if (!factory) {
     throw new KubewireError('EBACKEND', `unknown backend "${type}" (available: ${backendTypes().join(', ')})`)
   }
-  return factory()
+  return factory(context)
 }

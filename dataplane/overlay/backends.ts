@@ -1,5 +1,6 @@
 // Importing this module registers every built-in backend.
 import './host-gw.ts'
+import './vxlan-kernel.ts'
 
 export { backendTypes, getBackend } from './backend.ts'
-export type { Backend, BackendNode, Lease } from './backend.ts'
+export type { Backend, BackendContext, BackendNode, Lease } from './backend.ts'
