@@ -21,23 +21,31 @@
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
 
-// Below this length the byte loop beats setting up the word loop.
-const WORD_PATH_MIN = 32
+// Below this length the byte loop is faster than setting up the word loop
+// (measured: equal at 64 bytes, word loop 1.7x faster at 128).
+const WORD_PATH_MIN = 64
 // Fold the word accumulator at least this often so a double never loses bits
 // (2^20 words of < 2^32 each stay far below 2^53).
 const WORDS_PER_CHUNK = 1 << 20
 
-// Creating a Uint32Array view costs ~50 ns, a fifth of a 1430-byte sum, so the
-// views of the two most recently used ArrayBuffers are kept. A data path sums
-// mostly inside one or two arenas, so this hits nearly always.
+// Creating a Uint32Array view costs ~50 ns, a fifth of a 1430-byte sum, and
+// even reading `buf.buffer` and `buf.byteOffset` costs ~30 ns, so views are
+// cached at two levels: the last Uint8Array seen (the segmenter's arena, a
+// receive buffer: sums mostly hit the same object) with its byte offset, and
+// the two most recently used ArrayBuffers. They keep at most three buffers
+// alive. A detached buffer shows up as a too-short view and falls back to the
+// byte loop.
+let lastArray: Uint8Array | undefined
+let lastArrayOffset = 0
+let lastArrayWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0)
 let cachedBuffer0: ArrayBufferLike | undefined
 let cachedWords0: Uint32Array<ArrayBufferLike> = new Uint32Array(0)
 let cachedBuffer1: ArrayBufferLike | undefined
 let cachedWords1: Uint32Array<ArrayBufferLike> = new Uint32Array(0)
 
-function wordsOf(ab: ArrayBufferLike, endWord: number): Uint32Array | undefined {
-  if (ab === cachedBuffer0 && endWord <= cachedWords0.length) return cachedWords0
-  if (ab === cachedBuffer1 && endWord <= cachedWords1.length) {
+function wordsOfBuffer(ab: ArrayBufferLike): Uint32Array<ArrayBufferLike> {
+  if (ab === cachedBuffer0) return cachedWords0
+  if (ab === cachedBuffer1) {
     const w = cachedWords1
     cachedBuffer1 = cachedBuffer0
     cachedWords1 = cachedWords0
@@ -45,13 +53,19 @@ function wordsOf(ab: ArrayBufferLike, endWord: number): Uint32Array | undefined 
     cachedWords0 = w
     return w
   }
-  const n = ab.byteLength >>> 2
-  if (n < endWord) return undefined
   cachedBuffer1 = cachedBuffer0
   cachedWords1 = cachedWords0
   cachedBuffer0 = ab
-  cachedWords0 = new Uint32Array(ab, 0, n)
+  cachedWords0 = new Uint32Array(ab, 0, ab.byteLength >>> 2)
   return cachedWords0
+}
+
+// Makes `buf` the last array seen (lastArrayOffset, lastArrayWords).
+function remember(buf: Uint8Array): void {
+  if (buf === lastArray) return
+  lastArray = buf
+  lastArrayOffset = buf.byteOffset
+  lastArrayWords = wordsOfBuffer(buf.buffer)
 }
 
 /**
@@ -59,7 +73,23 @@ function wordsOf(ab: ArrayBufferLike, endWord: number): Uint32Array | undefined 
  * (end-around carry): 0 only for 0, otherwise 1..0xffff.
  */
 export function foldSum(x: number): number {
-  return x === 0 ? 0 : ((x - 1) % 0xffff) + 1
+  // 2^32 ≡ 1 (mod 0xffff), so adding the high and low 32 bits keeps the sum;
+  // then fold 16 bits at a time. (A double `%` is a slow runtime call.)
+  // Twice: after the first step x can still reach 2^32 + 2^21, after the
+  // second it is below 2^32, where >>> is exact.
+  x = (x >>> 0) + Math.floor(x / 0x100000000)
+  x = (x >>> 0) + Math.floor(x / 0x100000000)
+  while (x > 0xffff) x = (x & 0xffff) + (x >>> 16)
+  return x
+}
+
+// The hot loop, kept in its own small function: V8 optimizes it better there
+// than nested inside the chunk loop (measured ~220 vs ~260 ns per 1430 bytes).
+function sumWords(words: Uint32Array<ArrayBufferLike>, k: number, end: number): number {
+  let sum = 0
+  for (; k + 4 <= end; k += 4) sum += words[k]! + words[k + 1]! + words[k + 2]! + words[k + 3]!
+  for (; k < end; k++) sum += words[k]!
+  return sum
 }
 
 function swap16(x: number): number {
@@ -78,11 +108,13 @@ export function onesComplementSum(buf: Uint8Array, offset: number, length: numbe
   let i = offset
   const end = offset + length
   if (length >= WORD_PATH_MIN) {
-    const head = (4 - ((buf.byteOffset + offset) & 3)) & 3
-    const firstWord = (buf.byteOffset + offset + head) >>> 2
+    remember(buf)
+    const words = lastArrayWords
+    const start = lastArrayOffset + offset
+    const head = (4 - (start & 3)) & 3
+    const firstWord = (start + head) >>> 2
     const wordCount = (length - head) >>> 2
-    const words = wordsOf(buf.buffer, firstWord + wordCount)
-    if (words !== undefined) {
+    if (firstWord + wordCount <= words.length) {
       if (head === 1) {
         acc += buf[i]! << 8
       } else if (head === 2) {
@@ -96,11 +128,8 @@ export function onesComplementSum(buf: Uint8Array, offset: number, length: numbe
       const kEnd = firstWord + wordCount
       while (k < kEnd) {
         const chunkEnd = kEnd - k > WORDS_PER_CHUNK ? k + WORDS_PER_CHUNK : kEnd
-        for (; k + 4 <= chunkEnd; k += 4) {
-          mid += words[k]! + words[k + 1]! + words[k + 2]! + words[k + 3]!
-        }
-        for (; k < chunkEnd; k++) mid += words[k]!
-        mid = foldSum(mid)
+        mid = foldSum(mid + sumWords(words, k, chunkEnd))
+        k = chunkEnd
       }
       // Native words read little-endian sum byte-swapped words when the
       // aligned part starts on an even byte of the checksummed data.
@@ -108,8 +137,8 @@ export function onesComplementSum(buf: Uint8Array, offset: number, length: numbe
       acc += mid
       i += wordCount << 2
     }
-    // No view (a detached or oddly sized buffer): the byte loop below does it
-    // all, starting again at `offset` because `i` was not moved.
+    // Otherwise (a detached buffer, or a range past its end) the byte loop
+    // below does it all, starting again at `offset` because `i` was not moved.
   }
   // Byte loop for short data, the tail, or the fallback. A byte at an even
   // distance from `offset` is the high half of its word.

@@ -129,7 +129,7 @@ export class TcpCoalescer {
   add(buf: Buffer, offset: number, length: number): void {
     const f = this.#addFrame(buf, offset, length)
     if (
-      !(offset >= 0 && length >= ETH_HEADER_LEN + 40 && offset + length <= buf.length) ||
+      !(offset >= 0 && length >= ETH_HEADER_LEN + 20 && offset + length <= buf.length) ||
       !Number.isInteger(offset) ||
       !Number.isInteger(length) ||
       u16(buf, offset + ETH_TYPE_OFFSET) !== ETHERTYPE_IPV4
@@ -152,9 +152,10 @@ export class TcpCoalescer {
       this.#passThrough(f)
       return
     }
+    // From here the whole TCP header is inside the frame.
     const tcp = ip + ihl
     if (ipTotal < ihl + 20 || ETH_HEADER_LEN + ipTotal > length) {
-      this.#passThrough(f) // malformed; the kernel will drop it
+      this.#passThrough(f) // malformed or truncated; the kernel will drop it
       return
     }
     const doff = (buf[tcp + 12]! >>> 4) << 2

@@ -12,13 +12,17 @@
 // each preceded by `headroom` free bytes, back to back at a fixed stride:
 //
 //   [headroom][segment 0][headroom][segment 1] ... [headroom][last segment]
-//   stride = headroom + headers + gsoSize; every segment but the last is full
+//   stride = headroom + headers + min(gsoSize, payload); every segment but
+//   the last is full
 //
 // The caller writes its VXLAN header (and anything else) into the headroom in
 // place, so no segment is copied twice; and because the datagrams are
-// contiguous and equal-sized except the last, the whole run from the first
-// headroom to the end of the last segment can go to the socket as one UDP GSO
-// send with segment size = stride. Views are valid until the next call.
+// contiguous and equal-sized except the last, the run from the first headroom
+// to the end of the last segment can go to the socket as UDP GSO sends with
+// segment size = stride (at most 64 segments and 65 507 bytes per send, so a
+// 64 KiB frame takes two). Views are valid until the next call.
+//
+// The input frame must not live in the segmenter's own arena.
 //
 // A frame with gso_type NONE is not copied: a partial checksum is completed in
 // place and the frame itself is emitted, so the headroom in front of it is
@@ -175,7 +179,11 @@ export class TsoSegmenter {
       IPPROTO_TCP
 
     // Headers are copied from the frame once, then within the arena, which
-    // is cheaper for a few dozen bytes than another Buffer.copy.
+    // is cheaper for a few dozen bytes than another Buffer.copy. Copying from
+    // segment 0 after it was patched is fine: every patched field is
+    // rewritten for each segment. All segments are written before the first
+    // emit, so a sink cannot disturb later segments, and the whole run is in
+    // place from the first callback on.
     const payloadStart = offset + headers
     const firstStart = headroom
     frame.copy(arena, firstStart, offset, offset + headers)
@@ -215,7 +223,9 @@ export class TsoSegmenter {
       ) & 0xffff
       arena[atcp + 16] = tcpCsum >>> 8
       arena[atcp + 17] = tcpCsum & 0xff
-      emit(arena, start, headers + size)
+    }
+    for (let i = 0; i < count; i++) {
+      emit(arena, headroom + i * stride, headers + Math.min(mss, payload - i * mss))
     }
     return count
   }
