@@ -16,6 +16,7 @@ const usage = (): string => `kubewire: Kubernetes networking, emulated for real 
 
 Usage:
   kubewire up [--name C] [--nodes N] [--backend ${backendTypes().join('|')}] [--underlay CIDR]
+              [--node-backend NODE=BACKEND]...
   kubewire down [--name C]
   kubewire status [--name C]
   kubewire run POD [--node NODE] [-n NAMESPACE] [-- CMD [ARG...]]
@@ -75,14 +76,26 @@ const verbs: Record<string, Handler> = {
   async up(args, _command, io) {
     const { values } = parseArgs({
       args,
-      options: { ...clusterOption, nodes: { type: 'string' }, backend: { type: 'string' }, underlay: { type: 'string' } },
+      options: {
+        ...clusterOption,
+        nodes: { type: 'string' },
+        backend: { type: 'string' },
+        underlay: { type: 'string' },
+        'node-backend': { type: 'string', multiple: true },
+      },
     })
+    const nodeBackends: Record<string, string> = {}
+    for (const pair of values['node-backend'] ?? []) {
+      const [node, type] = pair.split('=')
+      if (!node || !type) throw new KubewireError('EUSAGE', `--node-backend takes NODE=BACKEND (e.g. node-2=vxlan-kernel), not "${pair}"`)
+      nodeBackends[node] = type
+    }
     const name = values.name ?? process.env.KUBEWIRE_CLUSTER ?? 'demo'
     const nodes = values.nodes === undefined ? 2 : Number(values.nodes)
     const backend = values.backend ?? 'host-gw'
     const started = performance.now()
     io.out(`Creating cluster "${name}" (${nodes} node${nodes === 1 ? '' : 's'}, backend ${backend}) ...`)
-    const state = await clusterUp({ name, nodes, backend, ...(values.underlay ? { underlayCidr: values.underlay } : {}) })
+    const state = await clusterUp({ name, nodes, backend, nodeBackends, ...(values.underlay ? { underlayCidr: values.underlay } : {}) })
     const seconds = ((performance.now() - started) / 1000).toFixed(2)
     io.out(`Cluster "${state.name}" is up in ${seconds}s. Underlay ${state.addressing.underlayCidr} on bridge kw-${state.name}.`)
     io.out(renderNodes(state))
@@ -183,8 +196,8 @@ const verbs: Record<string, Handler> = {
 
 function renderNodes(state: ClusterState): string {
   return renderTable(
-    ['NODE', 'STATUS', 'UNDERLAY-IP', 'POD-CIDR', 'NAMESPACE'],
-    state.nodes.map(n => [n.name, netnsExists(n.netns) ? 'Ready' : 'NotReady', n.underlayIP, n.podCIDR, n.netns]),
+    ['NODE', 'STATUS', 'UNDERLAY-IP', 'POD-CIDR', 'BACKEND', 'NAMESPACE'],
+    state.nodes.map(n => [n.name, netnsExists(n.netns) ? 'Ready' : 'NotReady', n.underlayIP, n.podCIDR, n.backend, n.netns]),
   )
 }
 

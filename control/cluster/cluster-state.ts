@@ -18,6 +18,8 @@ export interface NodeRecord {
   underlayIP: string
   podCIDR: string
   podGateway: string
+  /** The overlay backend of this node (normally the cluster's; mixing is for interop tests). */
+  backend: string
   backendData: Record<string, string>
 }
 

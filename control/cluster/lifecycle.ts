@@ -29,6 +29,8 @@ export interface UpOptions {
   name: string
   nodes: number
   backend: string
+  /** Per-node exceptions to `backend`, e.g. { 'node-2': 'vxlan-kernel' } (wire-compatibility tests). */
+  nodeBackends?: Record<string, string>
   underlayCidr?: string
   clusterCidr?: string
   serviceCidr?: string
@@ -36,7 +38,8 @@ export interface UpOptions {
 
 export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   const names = new ClusterNames(options.name)
-  const backend = getBackend(options.backend, { cluster: names.cluster })
+  const backendOf = (node: string) => getBackend(options.nodeBackends?.[node] ?? options.backend, { cluster: names.cluster })
+  const backend = backendOf(nodeName(1))
   return withGlobalLock(() =>
     withClusterLock(names.cluster, async () => {
       if (clusterExists(names.cluster) || listNetns().some(n => names.owns(n))) {
@@ -58,14 +61,21 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
       const nodes: NodeRecord[] = Array.from({ length: options.nodes }, (_, i) => {
         const addresses = plan.node(i + 1)
         const name = nodeName(i + 1)
-        return { name, ...addresses, netns: names.nodeNetns(name), uplink: names.nodeUplink(i + 1), backendData: {} }
+        return {
+          name, ...addresses, netns: names.nodeNetns(name), uplink: names.nodeUplink(i + 1), backend: backendOf(name).type, backendData: {},
+        }
       })
+      for (const node of Object.keys(options.nodeBackends ?? {})) {
+        if (!nodes.some(n => n.name === node)) throw new KubewireError('ENOTFOUND', `--node-backend names ${node}, which this cluster does not have`)
+      }
+      const mtus = new Set(nodes.map(n => backendOf(n.name).podMtu(DEFAULTS.underlayMtu)))
+      if (mtus.size > 1) throw new KubewireError('EBACKEND', 'these backends give pods different MTUs; mix only backends of one kind (vxlan with vxlan-kernel)')
       const state: ClusterState = {
         apiVersion: 'kubewire.dev/v1alpha1',
         kind: 'Cluster',
         name: names.cluster,
         createdAt: new Date().toISOString(),
-        backend: backend.type,
+        backend: options.backend,
         addressing: {
           underlayCidr: plan.underlay.text,
           clusterCidr: plan.cluster.text,
@@ -93,9 +103,9 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
             podPrefixLength: plan.nodeSubnetPrefix,
           })),
         })
-        for (const node of nodes) node.backendData = await backend.register(backendNode(state, node))
+        for (const node of nodes) node.backendData = await backendOf(node.name).register(backendNode(state, node))
         const leases = nodes.map(n => leaseOf(state, n))
-        await Promise.all(nodes.map(n => backend.sync(backendNode(state, n), leases.filter(l => l.node !== n.name))))
+        await Promise.all(nodes.map(n => backendOf(n.name).sync(backendNode(state, n), leases.filter(l => l.node !== n.name))))
         saveState(state)
         setCurrentCluster(state.name)
         return state
@@ -136,7 +146,7 @@ export function backendNode(state: ClusterState, node: NodeRecord): BackendNode 
 }
 
 export function leaseOf(state: ClusterState, node: NodeRecord): Lease {
-  return { node: node.name, podCIDR: node.podCIDR, underlayIP: node.underlayIP, backend: state.backend, data: node.backendData }
+  return { node: node.name, podCIDR: node.podCIDR, underlayIP: node.underlayIP, backend: node.backend, data: node.backendData }
 }
 
 interface IpAddr {

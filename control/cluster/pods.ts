@@ -42,9 +42,9 @@ export async function runPods(cluster: string, requests: readonly PodRequest[]):
     const records = planPods(state, names, requests)
     const ipam = IpamFile.load(ipamPath(cluster))
     for (const r of records) r.ip = ipam.allocate(nodeOf(state, r.node).podCIDR, podKey(r.namespace, r.name))
-    const mtu = getBackend(state.backend, { cluster }).podMtu(state.underlayMtu)
     const specs: PodNetworkSpec[] = records.map(r => {
       const node = nodeOf(state, r.node)
+      const mtu = getBackend(node.backend, { cluster }).podMtu(state.underlayMtu)
       return {
         netns: r.netns,
         nodeNetns: node.netns,
