@@ -8,7 +8,7 @@ import { runner } from './exec/run-command.ts'
 import type { ClusterNames } from './names.ts'
 import { linkNames } from './network/links.ts'
 import { listNetns } from './netns/netns.ts'
-import { stopProcessesInNetns } from './process/pod-process.ts'
+import { stopProcessesInNetns } from './process/container.ts'
 
 export interface SweepResult {
   processes: number

@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { KubewireError } from '../../dataplane/errors.ts'
 import { backendTypes } from '../../dataplane/overlay/backends.ts'
-import { netnsExists, pidsInNetns } from '../../dataplane/netns/netns.ts'
+import { netnsExists } from '../../dataplane/netns/netns.ts'
+import { containerInitPid } from '../../dataplane/process/container.ts'
 import { type ClusterState, currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
 import { clusterDown, clusterUp } from '../cluster/lifecycle.ts'
 import { deletePods, findPod, podPhase, runPods } from '../cluster/pods.ts'
@@ -211,23 +212,9 @@ function execArgv(state: ClusterState, target: string, namespace: string | undef
   if (node && !namespace) return ['ip', 'netns', 'exec', node.netns, ...command]
   const pod = findPod(state, target, namespace)
   if (!netnsExists(pod.netns)) throw new KubewireError('ENOTFOUND', `pod "${target}" has no network namespace (${pod.netns}); delete and run it again`)
-  const init = pod.pid === null ? undefined : podInitPid(pod.netns, pod.pid)
+  const init = pod.pid === null ? undefined : containerInitPid(pod.pid)
   if (init === undefined) return ['ip', 'netns', 'exec', pod.netns, ...command]
   return ['nsenter', '--target', String(init), '--net', '--uts', '--mount', '--pid', '--', ...command]
-}
-
-/** The pod's init: the process in its namespace whose parent is the recorded `unshare`. */
-function podInitPid(netns: string, outerPid: number): number | undefined {
-  for (const pid of pidsInNetns([netns]).get(netns) ?? []) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === outerPid) return pid
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined
 }
 
 function spawnInherit(argv: string[], io: Io): Promise<number> {

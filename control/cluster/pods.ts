@@ -10,7 +10,7 @@ import { ClusterNames, podVeth, validateNamespaceName, validatePodName } from '.
 import { isAlive } from '../../dataplane/netns/netns.ts'
 import { getBackend } from '../../dataplane/overlay/backends.ts'
 import { createPodNetworks, deletePodNetworks, type PodNetworkSpec } from '../../dataplane/network/pod-network.ts'
-import { startPodProcess, stopProcessesInNetns } from '../../dataplane/process/pod-process.ts'
+import { BASE_PATH, startContainer, stopProcessesInNetns } from '../../dataplane/process/container.ts'
 import {
   type ClusterState,
   ipamPath,
@@ -59,7 +59,15 @@ export async function runPods(cluster: string, requests: readonly PodRequest[]):
     try {
       for (const r of records) {
         if (r.command) {
-          r.pid = await startPodProcess({ netns: r.netns, hostname: r.name, argv: r.command, logPath: r.logPath })
+          r.pid = await startContainer({
+            podNetns: r.netns,
+            hostname: r.name,
+            argv: r.command,
+            env: { PATH: process.env.PATH ?? BASE_PATH, HOME: '/root', HOSTNAME: r.name, LANG: 'C.UTF-8' },
+            mounts: [],
+            logPath: r.logPath,
+            exitPath: `${r.logPath}.exit`,
+          })
         }
       }
     } catch (e) {

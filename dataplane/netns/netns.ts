@@ -67,3 +67,23 @@ export function isAlive(pid: number): boolean {
     return false
   }
 }
+
+/** Parent pid from /proc/PID/stat, or undefined if the process is gone. */
+export function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** Live children of a process (this kernel has no /proc/PID/task/PID/children: scan). */
+export function childPids(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    const candidate = Number(entry)
+    if (Number.isInteger(candidate) && candidate > 0 && parentPid(candidate) === pid && isAlive(candidate)) children.push(candidate)
+  }
+  return children
+}

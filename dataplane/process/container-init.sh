@@ -1,0 +1,38 @@
+# Container init: pid 1 of a container's PID namespace (started by
+# `unshare --uts --mount --pid --fork` inside the pod's network namespace).
+# Sets the hostname in the container's own UTS namespace, bind-mounts its
+# volumes in its own mount namespace (private: nothing leaks to the host),
+# runs the command as its child and forwards TERM/INT to it (a plain command
+# as pid 1 would ignore SIGTERM without a handler), then records the exit
+# status and time in EXIT_FILE, which a restarted agent reads for containers
+# it did not start itself.
+# Usage: sh container-init.sh HOSTNAME EXIT_FILE WORKDIR MOUNT_COUNT [SOURCE TARGET rw|ro]... CMD [ARG...]
+host=$1 exitfile=$2 workdir=$3 mounts=$4
+shift 4
+printf %s "$host" > /proc/sys/kernel/hostname || exit 126
+while [ "$mounts" -gt 0 ]; do
+  if ! mount --bind "$1" "$2"; then
+    echo "kubewire: cannot mount $1 at $2" >&2
+    exit 126
+  fi
+  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" || exit 126; fi
+  shift 3
+  mounts=$((mounts - 1))
+done
+if [ -n "$workdir" ] && ! cd "$workdir"; then
+  echo "kubewire: cannot enter working directory $workdir" >&2
+  exit 126
+fi
+"$@" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null' TERM
+trap 'kill -INT $child 2>/dev/null' INT
+wait $child
+status=$?
+# `wait` also returns when a trapped signal arrives: wait again until the child is gone.
+while kill -0 $child 2>/dev/null; do
+  wait $child
+  status=$?
+done
+printf '%s %s\n' "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$exitfile"
+exit $status

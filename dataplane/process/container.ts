@@ -1,0 +1,132 @@
+// Containers as processes. Each container of a pod is started inside the pod's
+// network namespace with its own UTS (hostname = pod name), mount and PID
+// namespaces, detached from the caller, output appended to its log file; its
+// volumes are bind-mounted in its private mount namespace. The outermost
+// process (`unshare`, which waits for the container) is the handle kept;
+// the container init (container-init.sh) is its only child.
+//
+// Stopping is graceful: SIGTERM to the init, which forwards it; SIGKILL of the
+// outer process after the grace period (`--kill-child` takes the whole PID
+// namespace with it).
+import { spawn } from 'node:child_process'
+import { closeSync, openSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { KubewireError } from '../errors.ts'
+import { childPids, isAlive, pidsInNetns } from '../netns/netns.ts'
+
+const CONTAINER_INIT = fileURLToPath(new URL('./container-init.sh', import.meta.url))
+
+export interface Mount {
+  source: string
+  target: string
+  readOnly: boolean
+}
+
+export interface ContainerSpec {
+  podNetns: string
+  hostname: string
+  argv: readonly string[]
+  env: Record<string, string>
+  workingDir?: string
+  mounts: readonly Mount[]
+  logPath: string
+  /** Written by the init when the container exits: "<code> <finishedAt>". */
+  exitPath: string
+}
+
+export const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** Start the container; resolves with the pid of its outermost process once it runs. */
+export function startContainer(spec: ContainerSpec): Promise<number> {
+  if (spec.argv.length === 0) throw new KubewireError('EBADCMD', 'no command to run')
+  const log = openSync(spec.logPath, 'a', 0o600)
+  const mountArgs = spec.mounts.flatMap(m => [m.source, m.target, m.readOnly ? 'ro' : 'rw'])
+  const argv = [
+    'netns', 'exec', spec.podNetns,
+    'unshare', '--uts', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child',
+    '--', '/bin/sh', CONTAINER_INIT, spec.hostname, spec.exitPath, spec.workingDir ?? '', String(spec.mounts.length), ...mountArgs,
+    ...spec.argv,
+  ]
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', argv, { detached: true, stdio: ['ignore', log, log], env: spec.env })
+    closeSync(log)
+    child.once('error', e => reject(new KubewireError('ESPAWN', `cannot start a container in ${spec.podNetns}: ${e.message}`)))
+    child.once('spawn', () => {
+      child.unref()
+      resolve(child.pid as number)
+    })
+  })
+}
+
+/** The container's init (pid 1 of its PID namespace): the only child of the outer process. */
+export function containerInitPid(outerPid: number): number | undefined {
+  return childPids(outerPid)[0]
+}
+
+export interface ExitRecord {
+  exitCode: number
+  finishedAt: string
+}
+
+/** How the container ended, if its init recorded it. */
+export function readExit(exitPath: string): ExitRecord | undefined {
+  try {
+    const [code, finishedAt] = readFileSync(exitPath, 'utf8').trim().split(' ')
+    const exitCode = Number(code)
+    return Number.isInteger(exitCode) && finishedAt ? { exitCode, finishedAt } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Stop one container: SIGTERM to its init, SIGKILL to the whole container after `graceMs`. */
+export async function stopContainer(outerPid: number, graceMs: number): Promise<void> {
+  if (!isAlive(outerPid)) return
+  const init = containerInitPid(outerPid)
+  if (init !== undefined && graceMs > 0) {
+    signal(init, 'SIGTERM')
+    if (await waitGone([outerPid], graceMs)) return
+  }
+  signal(outerPid, 'SIGKILL')
+  if (init !== undefined) signal(init, 'SIGKILL')
+  if (!(await waitGone([outerPid], 5_000))) throw new KubewireError('ESTUCK', `container process ${outerPid} survived SIGKILL`)
+}
+
+/**
+ * Stop every process in the given namespaces (what is left of whole pods, or a
+ * cluster being swept): SIGTERM, then SIGKILL after `graceMs`. Resolves when none is left.
+ */
+export async function stopProcessesInNetns(netnsNames: readonly string[], graceMs: number): Promise<number> {
+  const pids = [...pidsInNetns(netnsNames).values()].flat()
+  if (pids.length === 0) return 0
+  for (const pid of pids) signal(pid, 'SIGTERM')
+  if (!(await waitGone(pids, graceMs))) {
+    // Anything started meanwhile (a fork) is caught by a second scan.
+    const left = [...pidsInNetns(netnsNames).values()].flat()
+    for (const pid of left) signal(pid, 'SIGKILL')
+    if (!(await waitGone(left, 5_000))) {
+      throw new KubewireError('ESTUCK', `processes ${left.filter(isAlive).join(', ')} survived SIGKILL`)
+    }
+  }
+  return pids.length
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves true once none of `pids` is alive, false after `timeoutMs`. */
+export async function waitGone(pids: readonly number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  let delay = 2
+  for (;;) {
+    if (!pids.some(isAlive)) return true
+    if (Date.now() >= deadline) return false
+    await new Promise(r => setTimeout(r, delay))
+    delay = Math.min(delay * 2, 50)
+  }
+}
