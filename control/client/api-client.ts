@@ -55,6 +55,10 @@ export interface ListOptions {
   fieldSelector?: string
   /** For list: '0' (any) or a revision; for watch: resume after this one. */
   resourceVersion?: string
+  /** Watch only: ask for periodic BOOKMARK events carrying the newest resourceVersion. */
+  allowWatchBookmarks?: boolean
+  /** Watch only: the server ends the watch after this many seconds. */
+  timeoutSeconds?: number
 }
 
 export interface ObjectList<T extends KubeObject = KubeObject> {
@@ -91,7 +95,12 @@ export type Subresource = 'status' | 'scale'
 export interface ApiClient {
   get<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, subresource?: Subresource): Promise<T>
   list<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, options?: ListOptions): Promise<ObjectList<T>>
-  create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T): Promise<T>
+  /**
+   * POST. With subresource 'binding' (pods only), `object` is a Binding
+   * ({metadata: {name: pod}, target: {kind: 'Node', name: node}}) and the
+   * answer a Success Status: how a scheduler binds a pod.
+   */
+  create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, subresource?: 'binding'): Promise<T>
   /** PUT: replaces the object (or its status/scale); Conflict if metadata.resourceVersion is stale. */
   update<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, subresource?: Subresource): Promise<T>
   patch<T extends KubeObject = KubeObject>(

@@ -1,0 +1,10 @@
+// The clients' public surface (re-exports only).
+export * from './api-client.ts'
+export { HttpClient } from './http-client.ts'
+export type { HttpClientOptions } from './http-client.ts'
+export { createInformer } from './informer.ts'
+export type { InformerOptions } from './informer.ts'
+export { loadKubeconfig } from './kubeconfig.ts'
+export type { ConnectionConfig } from './kubeconfig.ts'
+export { LocalClient } from './local-client.ts'
+export { groupVersionPath, queryString, resourcePath } from './resource-path.ts'
