@@ -10,7 +10,7 @@ t.test('image short names', async t => {
     ['registry.k8s.io/pause:3.10', 'pause'],
     ['busybox@sha256:abc', 'busybox'],
     ['localhost:5000/team/app:v1', 'app'],
-  ]) t.equal(imageName(image as string), name, image)
+  ]) t.equal(imageName(image as string), name, String(image))
 })
 
 t.test('command and args, as Kubernetes overrides entrypoint and cmd', async t => {

@@ -1,0 +1,145 @@
+// The controller manager: starts every control loop of the control plane
+// (ReplicaSet, Deployment, garbage collector, node lifecycle) and the
+// scheduler over one ApiClient, sharing one informer per resource and
+// selector between them (kube-controller-manager's shared informers), and
+// stops them all.
+
+import type { ApiClient, Informer, KubeObject, ListOptions, ResourceRef } from '../client/api-client.ts'
+import { RESOURCES } from '../client/api-client.ts'
+import type { Clock } from './clock.ts'
+import { systemClock } from './clock.ts'
+import type { Controller } from './controller.ts'
+import { DeploymentController } from './deployment-controller.ts'
+import { ApiEventRecorder } from './events.ts'
+import { GarbageCollector } from './garbage-collector-controller.ts'
+import type { Logger } from './logger.ts'
+import { jsonLogger } from './logger.ts'
+import type { NodeLifecycleOptions } from './node-lifecycle.ts'
+import { NodeLifecycleController } from './node-lifecycle-controller.ts'
+import type { Deployment, Node, Pod, ReplicaSet } from './objects.ts'
+import { ReplicaSetController } from './replicaset-controller.ts'
+import { Scheduler } from '../scheduler/scheduler.ts'
+
+/** Makes a running informer (list + watch) for a resource, optionally filtered. */
+export type InformerFactory = <T extends KubeObject = KubeObject>(ref: ResourceRef, options?: ListOptions) => Informer<T>
+
+export type LoopName = 'replicaset' | 'deployment' | 'garbagecollector' | 'nodelifecycle' | 'scheduler'
+
+export interface ControllerManagerOptions {
+  /** Loops to leave out (all run by default). */
+  disable?: readonly LoopName[]
+  logger?: Logger
+  /** Grace periods and default toleration of the node lifecycle controller, and its monitor period. */
+  nodeLifecycle?: Partial<NodeLifecycleOptions> & { monitorPeriodMs?: number }
+  /** Kinds the garbage collector watches (default: deployments, replicasets, pods). */
+  garbageCollector?: { resources?: readonly ResourceRef[] }
+  scheduler?: { schedulerName?: string; unschedulableRetryMs?: number }
+  /** Most pods a ReplicaSet creates or deletes per sync (default 500). */
+  burstReplicas?: number
+  /** source.host of the Events written. */
+  host?: string
+}
+
+export interface StartControllersArgs {
+  client: ApiClient
+  informerFactory: InformerFactory
+  clock?: Clock
+  options?: ControllerManagerOptions
+}
+
+export interface ControllerManager {
+  /** Resolves once every loop has its caches and runs; rejects if one cannot start. */
+  readonly ready: Promise<void>
+  /** Every loop's queue is empty and nothing is in flight (tests). */
+  idle(): boolean
+  /** Stops the loops (waiting for syncs in flight), then the informers; writes pending events. */
+  stop(): Promise<void>
+}
+
+export const DEFAULT_GC_RESOURCES: readonly ResourceRef[] = [RESOURCES.deployments, RESOURCES.replicasets, RESOURCES.pods]
+
+/** Starts the controllers and the scheduler. */
+export function startControllers({ client, informerFactory, clock = systemClock, options = {} }: StartControllersArgs): ControllerManager {
+  const logger = options.logger ?? jsonLogger()
+  const disabled = new Set(options.disable ?? [])
+  const informers = new Map<string, Informer>()
+  const shared = <T extends KubeObject>(ref: ResourceRef, listOptions: ListOptions = {}): Informer<T> => {
+    const key = `${ref.group}/${ref.version}/${ref.resource}?${listOptions.labelSelector ?? ''}&${listOptions.fieldSelector ?? ''}`
+    let informer = informers.get(key)
+    if (!informer) {
+      informer = informerFactory<T>(ref, listOptions) as unknown as Informer
+      informers.set(key, informer)
+    }
+    return informer as unknown as Informer<T>
+  }
+  const recorders: ApiEventRecorder[] = []
+  const recorder = (component: string): ApiEventRecorder => {
+    const source = options.host ? { component, host: options.host } : { component }
+    const r = new ApiEventRecorder({ client, clock, source, logger: logger.with({ component: 'events' }) })
+    recorders.push(r)
+    return r
+  }
+
+  const loops: Controller[] = []
+  if (!disabled.has('replicaset')) {
+    loops.push(new ReplicaSetController({
+      client, clock, logger,
+      replicaSets: shared<ReplicaSet>(RESOURCES.replicasets),
+      pods: shared<Pod>(RESOURCES.pods),
+      recorder: recorder('replicaset-controller'),
+      burstReplicas: options.burstReplicas,
+    }))
+  }
+  if (!disabled.has('deployment')) {
+    loops.push(new DeploymentController({
+      client, clock, logger,
+      deployments: shared<Deployment>(RESOURCES.deployments),
+      replicaSets: shared<ReplicaSet>(RESOURCES.replicasets),
+      pods: shared<Pod>(RESOURCES.pods),
+      recorder: recorder('deployment-controller'),
+    }))
+  }
+  if (!disabled.has('garbagecollector')) {
+    const refs = options.garbageCollector?.resources ?? DEFAULT_GC_RESOURCES
+    loops.push(new GarbageCollector({ client, clock, logger, resources: refs.map(ref => ({ ref, informer: shared(ref) })) }))
+  }
+  if (!disabled.has('nodelifecycle')) {
+    const { monitorPeriodMs, ...lifecycle } = options.nodeLifecycle ?? {}
+    loops.push(new NodeLifecycleController({
+      client, clock, logger, lifecycle, monitorPeriodMs,
+      nodes: shared<Node>(RESOURCES.nodes),
+      pods: shared<Pod>(RESOURCES.pods),
+      recorder: recorder('node-controller'),
+    }))
+  }
+  if (!disabled.has('scheduler')) {
+    loops.push(new Scheduler({
+      client, clock, logger,
+      unscheduledPods: shared<Pod>(RESOURCES.pods, { fieldSelector: 'spec.nodeName=' }),
+      scheduledPods: shared<Pod>(RESOURCES.pods, { fieldSelector: 'spec.nodeName!=' }),
+      nodes: shared<Node>(RESOURCES.nodes),
+      recorder: recorder('default-scheduler'),
+      schedulerName: options.scheduler?.schedulerName,
+      unschedulableRetryMs: options.scheduler?.unschedulableRetryMs,
+    }))
+  }
+
+  const ready = Promise.all(loops.map(async loop => await loop.start())).then(() => {
+    logger.info('controllers started', { component: 'controller-manager', loops: loops.length, informers: informers.size })
+  })
+  ready.catch(err => logger.error('controllers failed to start', { component: 'controller-manager', error: err }))
+
+  let stopping: Promise<void> | undefined
+  return {
+    ready,
+    idle: () => loops.every(l => l.idle()),
+    stop: async () => {
+      stopping ??= (async () => {
+        await Promise.all(loops.map(async l => await l.stop()))
+        for (const i of informers.values()) i.stop()
+        await Promise.all(recorders.map(async r => await r.flush()))
+      })()
+      await stopping
+    },
+  }
+}

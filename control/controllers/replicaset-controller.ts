@@ -1,0 +1,310 @@
+// The ReplicaSet control loop: handlers record which ReplicaSets to look at
+// (and what the pod cache has confirmed, for the expectations); one worker
+// applies reconcileReplicaSet's plan through the ApiClient.
+//
+// As in Kubernetes: creations go out in slow-start batches (1, 2, 4, ...)
+// and stop at the first batch with an error; deletions go out together; each
+// success and failure is an Event on the ReplicaSet (SuccessfulCreate
+// "Created pod: web-abc12", FailedCreate "Error creating: ...",
+// SuccessfulDelete "Deleted pod: ...", FailedDelete "Error deleting: ...").
+// Adoption first re-reads the ReplicaSet from the API, so a ReplicaSet that
+// was deleted meanwhile adopts nothing. The status is written with PUT on
+// the status subresource, re-read and retried once on a Conflict.
+
+import type { ApiClient, Informer } from '../client/api-client.ts'
+import { RESOURCES } from '../client/api-client.ts'
+import { isConflict, isNotFound } from '../api/status-error.ts'
+import { jsonEqual } from '../api/merge-patch.ts'
+import { labelSelectorFromObject } from '../api/label-selector.ts'
+import type { Clock } from './clock.ts'
+import { systemClock } from './clock.ts'
+import { Controller, sameVersion } from './controller.ts'
+import { adoptPatch, removeOwnerRefsPatch } from './controller-ref.ts'
+import type { EventRecorder } from './events.ts'
+import { nullRecorder } from './events.ts'
+import { Expectations } from './expectations.ts'
+import type { Logger } from './logger.ts'
+import { silentLogger } from './logger.ts'
+import type { Pod, ReplicaSet, ReplicaSetStatus } from './objects.ts'
+import { controllerRefOf, namespacedName, newControllerRef } from './objects.ts'
+import { isPodActive } from './pod-util.ts'
+import type { ManageError } from './replicaset.ts'
+import { calculateReplicaSetStatus, reconcileReplicaSet, replicaSetKey } from './replicaset.ts'
+import type { SyncResult } from './work-queue.ts'
+
+export interface ReplicaSetControllerOptions {
+  client: ApiClient
+  replicaSets: Informer<ReplicaSet>
+  pods: Informer<Pod>
+  clock?: Clock
+  recorder?: EventRecorder
+  logger?: Logger
+  burstReplicas?: number
+}
+
+/** Creates no more than this many pods at once at first, doubling per batch. */
+const SLOW_START_INITIAL_BATCH = 1
+
+export class ReplicaSetController extends Controller {
+  readonly expectations: Expectations
+  private readonly client: ApiClient
+  private readonly replicaSets: Informer<ReplicaSet>
+  private readonly pods: Informer<Pod>
+  private readonly recorder: EventRecorder
+
+  constructor(private readonly options: ReplicaSetControllerOptions) {
+    const clock = options.clock ?? systemClock
+    super(clock, (options.logger ?? silentLogger).with({ component: 'replicaset-controller' }))
+    this.client = options.client
+    this.replicaSets = options.replicaSets
+    this.pods = options.pods
+    this.recorder = options.recorder ?? nullRecorder
+    this.expectations = new Expectations(clock)
+
+    this.replicaSets.on('add', rs => this.queue.add(replicaSetKey(rs)))
+    this.replicaSets.on('update', (rs, old) => {
+      if (!sameVersion(rs, old)) this.queue.add(replicaSetKey(rs))
+    })
+    this.replicaSets.on('delete', rs => {
+      this.expectations.delete(replicaSetKey(rs))
+      this.queue.add(replicaSetKey(rs))
+    })
+    this.pods.on('add', pod => this.podAdded(pod))
+    this.pods.on('update', (pod, old) => this.podUpdated(pod, old))
+    this.pods.on('delete', pod => this.podDeleted(pod))
+  }
+
+  protected informers(): readonly Informer[] {
+    return [this.replicaSets, this.pods]
+  }
+
+  protected initialKeys(): Iterable<string> {
+    return this.replicaSets.list().map(replicaSetKey)
+  }
+
+  // --- handlers: only record and enqueue -----------------------------------
+
+  private ownerOf(pod: Pod, ref = controllerRefOf(pod)): ReplicaSet | undefined {
+    if (!ref || ref.kind !== 'ReplicaSet') return undefined
+    const rs = this.replicaSets.get(`${pod.metadata.namespace ?? ''}/${ref.name}`)
+    return rs && rs.metadata.uid === ref.uid ? rs : undefined
+  }
+
+  private matchingReplicaSets(pod: Pod): ReplicaSet[] {
+    return this.replicaSets.list().filter(rs => {
+      if ((rs.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) return false
+      try {
+        return labelSelectorFromObject(rs.spec?.selector).matches(pod.metadata.labels)
+      } catch {
+        return false
+      }
+    })
+  }
+
+  private podAdded(pod: Pod): void {
+    if (pod.metadata.deletionTimestamp) {
+      this.podDeleted(pod)
+      return
+    }
+    const ref = controllerRefOf(pod)
+    if (ref) {
+      const rs = this.ownerOf(pod, ref)
+      if (!rs) return
+      this.expectations.creationObserved(replicaSetKey(rs))
+      this.queue.add(replicaSetKey(rs))
+      return
+    }
+    for (const rs of this.matchingReplicaSets(pod)) this.queue.add(replicaSetKey(rs))
+  }
+
+  private podUpdated(pod: Pod, old: Pod): void {
+    if (sameVersion(pod, old)) return
+    const labelsChanged = !jsonEqual(pod.metadata.labels ?? {}, old.metadata.labels ?? {})
+    if (pod.metadata.deletionTimestamp) {
+      this.podDeleted(pod)
+      if (labelsChanged) this.podDeleted(old)
+      return
+    }
+    const ref = controllerRefOf(pod)
+    const oldRef = controllerRefOf(old)
+    const refChanged = !jsonEqual(ref ?? null, oldRef ?? null)
+    if (refChanged && oldRef) {
+      const previous = this.ownerOf(old, oldRef)
+      if (previous) this.queue.add(replicaSetKey(previous))
+    }
+    if (ref) {
+      const rs = this.ownerOf(pod, ref)
+      if (rs) this.queue.add(replicaSetKey(rs))
+      return
+    }
+    if (labelsChanged || refChanged) for (const rs of this.matchingReplicaSets(pod)) this.queue.add(replicaSetKey(rs))
+  }
+
+  private podDeleted(pod: Pod): void {
+    const rs = this.ownerOf(pod)
+    if (!rs) return
+    this.expectations.deletionObserved(replicaSetKey(rs), namespacedName(pod))
+    this.queue.add(replicaSetKey(rs))
+  }
+
+  // --- the worker ------------------------------------------------------------
+
+  // Pods of every ReplicaSet controlled by the same owner (getIndirectlyRelatedPods).
+  private relatedPods(rs: ReplicaSet, podsInNamespace: readonly Pod[]): Pod[] {
+    const owner = controllerRefOf(rs)
+    const uids = new Set<string>([rs.metadata.uid ?? ''])
+    if (owner) {
+      for (const other of this.replicaSets.list()) {
+        if (other.metadata.namespace === rs.metadata.namespace && controllerRefOf(other)?.uid === owner.uid) {
+          uids.add(other.metadata.uid ?? '')
+        }
+      }
+    }
+    return podsInNamespace.filter(p => isPodActive(p) && uids.has(controllerRefOf(p)?.uid ?? ''))
+  }
+
+  protected async sync(key: string): Promise<SyncResult | void> {
+    const started = this.clock.now()
+    const rs = this.replicaSets.get(key)
+    if (!rs) {
+      this.expectations.delete(key)
+      return
+    }
+    const ns = rs.metadata.namespace
+    const pods = this.pods.list().filter(p => p.metadata.namespace === ns)
+    const plan = reconcileReplicaSet({
+      replicaSet: rs,
+      pods,
+      relatedPods: this.relatedPods(rs, pods),
+      now: started,
+      expectationsSatisfied: this.expectations.satisfied(key),
+      burstReplicas: this.options.burstReplicas,
+    })
+
+    // Claim: adopt and release.
+    if (plan.adopt.length > 0) {
+      const fresh = await this.client.get<ReplicaSet>(RESOURCES.replicasets, ns, rs.metadata.name ?? '')
+      if (fresh.metadata.uid !== rs.metadata.uid || fresh.metadata.deletionTimestamp) {
+        return { requeueAfterMs: 0 }
+      }
+      const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet')
+      for (const pod of plan.adopt) {
+        try {
+          await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', adoptPatch(pod, ref), 'merge')
+        } catch (err) {
+          if (!isNotFound(err)) throw err
+          return { requeueAfterMs: 0 } // the counts assumed this pod: start over
+        }
+      }
+    }
+    for (const pod of plan.release) {
+      try {
+        await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', removeOwnerRefsPatch(pod, [rs.metadata.uid ?? '']), 'merge')
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
+    }
+
+    let manageError: ManageError | undefined
+    let created = 0
+    let deleted = 0
+    if (plan.create.length > 0) {
+      const result = await this.createPods(key, rs, plan.create)
+      created = result.created
+      manageError = result.error
+    } else if (plan.delete.length > 0) {
+      const result = await this.deletePods(key, rs, plan.delete)
+      deleted = result.deleted
+      manageError = result.error
+    }
+
+    let status = plan.status
+    if (manageError) status = calculateReplicaSetStatus(rs, plan.owned, started, manageError)
+    if (status) await this.writeStatus(rs, status)
+
+    const changed = created + deleted + plan.adopt.length + plan.release.length > 0 || status !== undefined
+    this.logger[changed ? 'info' : 'debug']('synced replicaset', {
+      replicaSet: key,
+      desired: rs.spec?.replicas ?? 1,
+      owned: plan.owned.length,
+      adopted: plan.adopt.length,
+      released: plan.release.length,
+      created,
+      deleted,
+      statusUpdated: status !== undefined,
+      ms: this.clock.now() - started,
+    })
+    if (manageError) throw new Error(manageError.message)
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined
+  }
+
+  private async createPods(key: string, rs: ReplicaSet, pods: Pod[]): Promise<{ created: number; error?: ManageError }> {
+    this.expectations.expectCreations(key, pods.length)
+    let created = 0
+    let error: ManageError | undefined
+    let batch = SLOW_START_INITIAL_BATCH
+    let next = 0
+    while (next < pods.length && !error) {
+      const slice = pods.slice(next, next + batch)
+      next += slice.length
+      const results = await Promise.allSettled(
+        slice.map(async pod => await this.client.create<Pod>(RESOURCES.pods, rs.metadata.namespace, pod)),
+      )
+      for (const r of results) {
+        if (r.status === 'fulfilled') {
+          created++
+          this.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
+        } else {
+          const message = errorMessage(r.reason)
+          this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${message}`)
+          error ??= { reason: 'FailedCreate', message }
+        }
+      }
+      batch *= 2
+    }
+    // Failed and never attempted creations will not be observed.
+    for (let i = created; i < pods.length; i++) this.expectations.creationObserved(key)
+    return error ? { created, error } : { created }
+  }
+
+  private async deletePods(key: string, rs: ReplicaSet, pods: Pod[]): Promise<{ deleted: number; error?: ManageError }> {
+    this.expectations.expectDeletions(key, pods.map(namespacedName))
+    let deleted = 0
+    let error: ManageError | undefined
+    await Promise.all(
+      pods.map(async pod => {
+        const name = pod.metadata.name ?? ''
+        try {
+          await this.client.delete(RESOURCES.pods, pod.metadata.namespace, name, {
+            preconditions: { uid: pod.metadata.uid },
+          })
+          deleted++
+          this.recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
+        } catch (err) {
+          this.expectations.deletionObserved(key, namespacedName(pod))
+          if (isNotFound(err)) return
+          const message = errorMessage(err)
+          this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${message}`)
+          error ??= { reason: 'FailedDelete', message }
+        }
+      }),
+    )
+    return error ? { deleted, error } : { deleted }
+  }
+
+  private async writeStatus(rs: ReplicaSet, status: ReplicaSetStatus): Promise<void> {
+    const ns = rs.metadata.namespace
+    try {
+      await this.client.update(RESOURCES.replicasets, ns, { ...rs, status }, 'status')
+    } catch (err) {
+      if (!isConflict(err)) throw err
+      const fresh = await this.client.get<ReplicaSet>(RESOURCES.replicasets, ns, rs.metadata.name ?? '')
+      if (fresh.metadata.uid !== rs.metadata.uid) return
+      await this.client.update(RESOURCES.replicasets, ns, { ...fresh, status }, 'status')
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
