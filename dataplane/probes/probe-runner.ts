@@ -54,7 +54,7 @@ function httpProbe(get: HttpGetAction, podIP: string, timeoutMs: number): Promis
       req.destroy()
       resolve({ ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` })
     })
-    req.on('error', e => resolve({ ok: false, message: `Get "${url}": ${describe(e, host, get.port)}` }))
+    req.on('error', e => resolve({ ok: false, message: `Get "${url}": dial tcp ${host}:${get.port}: ${describe(e)}` }))
     req.end()
   })
 }
@@ -70,7 +70,7 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeO
       socket.destroy()
       resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` })
     })
-    socket.once('error', e => resolve({ ok: false, message: `dial tcp ${host}:${port}: ${describe(e, host, port)}` }))
+    socket.once('error', e => resolve({ ok: false, message: `dial tcp ${host}:${port}: ${describe(e)}` }))
   })
 }
 
@@ -96,8 +96,10 @@ function execProbe(command: string[], initPid: number | undefined, timeoutMs: nu
   })
 }
 
-function describe(e: NodeJS.ErrnoException, host: string, port: number): string {
-  if (e.code === 'ECONNREFUSED') return `dial tcp ${host}:${port}: connect: connection refused`
-  if (e.code === 'EHOSTUNREACH') return `dial tcp ${host}:${port}: connect: no route to host`
+/** The tail of Go's net error texts, as kubelet events show them. */
+function describe(e: NodeJS.ErrnoException): string {
+  if (e.code === 'ECONNREFUSED') return 'connect: connection refused'
+  if (e.code === 'EHOSTUNREACH') return 'connect: no route to host'
+  if (e.code === 'ENETUNREACH') return 'connect: network is unreachable'
   return e.message
 }

@@ -9,7 +9,9 @@ import { createServer, request } from 'node:http'
 import { createServer as createTcpServer } from 'node:net'
 import { hostname } from 'node:os'
 
-const [subcommand, ...rest] = process.argv.slice(2)
+// Run as `node -e <this source> -- ARGS` (see images.ts): the arguments start at argv[1].
+const [subcommand, ...rest] = process.argv.slice(1)
+process.title = ['agnhost', ...process.argv.slice(1)].join(' ')
 
 /** agnhost-style flags: --name=value, --name value, --flag (true). */
 function flags(args, defaults) {

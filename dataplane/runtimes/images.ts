@@ -3,7 +3,7 @@
 // appended), as Kubernetes' command overrides the image's entrypoint. Without
 // one, well-known images get a built-in behaviour; anything else fails the
 // container with a clear reason, as an image that cannot be pulled would.
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
 
 export interface ImageInput {
   image: string
@@ -13,7 +13,18 @@ export interface ImageInput {
 
 export type ResolvedImage = { argv: string[] } | { error: { reason: string; message: string } }
 
-const runtime = (file: string) => fileURLToPath(new URL(`./${file}`, import.meta.url))
+// Built-in runtimes are handed to node as source (`node -e`), not as a path: a
+// volume mounted over the directory kubewire lives in must not break them.
+const sources = new Map<string, string>()
+function runtime(file: string): string {
+  let source = sources.get(file)
+  if (source === undefined) {
+    source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
+    sources.set(file, source)
+  }
+  return source
+}
+const nodeRuntime = (node: string, file: string) => [node, '--input-type=module', '-e', runtime(file), '--']
 
 interface BuiltIn {
   /** Kubernetes' ENTRYPOINT; `args` replace `cmd`. */
@@ -22,8 +33,8 @@ interface BuiltIn {
 }
 
 const BUILT_INS: Record<string, BuiltIn> = {
-  nginx: { entrypoint: node => [node, runtime('nginx.mjs')], cmd: [] },
-  agnhost: { entrypoint: node => [node, runtime('agnhost.mjs')], cmd: [] },
+  nginx: { entrypoint: node => nodeRuntime(node, 'nginx.mjs'), cmd: [] },
+  agnhost: { entrypoint: node => nodeRuntime(node, 'agnhost.mjs'), cmd: [] },
   pause: { entrypoint: () => ['sleep', 'infinity'], cmd: [] },
   busybox: { entrypoint: () => [], cmd: ['sh'] },
 }

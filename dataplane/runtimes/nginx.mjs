@@ -39,6 +39,7 @@ const NOT_FOUND = `<html>
 </html>
 `
 const port = Number(process.env.NGINX_PORT ?? 80)
+process.title = 'nginx: master process nginx -g daemon off;'
 
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0]

@@ -19,8 +19,8 @@ t.test('command and args, as Kubernetes overrides entrypoint and cmd', async t =
   t.same(resolveImage({ image: 'busybox', args: ['echo', 'hi'] }, 'node'), { argv: ['echo', 'hi'] }, 'args replace the default command')
   t.same(resolveImage({ image: 'registry.k8s.io/pause:3.10' }, 'node'), { argv: ['sleep', 'infinity'] })
   const agn = resolveImage({ image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', args: ['netexec', '--http-port=8080'] }, 'node')
-  t.match(agn, { argv: ['node', /agnhost\.mjs$/, 'netexec', '--http-port=8080'] })
-  t.match(resolveImage({ image: 'nginx:1.27' }, 'node'), { argv: ['node', /nginx\.mjs$/] })
+  t.match(agn, { argv: ['node', '--input-type=module', '-e', /agnhost/, '--', 'netexec', '--http-port=8080'] })
+  t.match(resolveImage({ image: 'nginx:1.27' }, 'node'), { argv: ['node', '--input-type=module', '-e', /Welcome to nginx!/, '--'] })
 })
 
 t.test('an unknown image without a command fails with a clear reason', async t => {
