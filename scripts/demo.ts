@@ -1,31 +1,17 @@
 // `npm start`: bring up a 2-node cluster named "demo", run a few pods, prove
 // cross-node traffic with curl, and say what to try next. Runs the same code
 // as the `kubewire` commands it prints, so the transcript is what a user gets.
-import { fileURLToPath } from 'node:url'
 import { main } from '../control/cli/main.ts'
+import { clusterFiles } from '../control/cluster/cluster-files.ts'
 import { clusterExists } from '../control/cluster/cluster-state.ts'
-import { runCommand } from '../dataplane/exec/run-command.ts'
 
 const CLUSTER = 'demo'
-const server = fileURLToPath(new URL('./hostname-server.mjs', import.meta.url))
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
 
 async function kw(...args: string[]): Promise<void> {
-  const shown = args.map(a => (a === process.execPath ? 'node' : a === server ? 'scripts/hostname-server.mjs' : a))
-  console.log(bold(`\n$ kubewire ${shown.join(' ')}`))
+  console.log(bold(`\n$ kubewire ${args.join(' ')}`))
   const code = await main(args)
   if (code !== 0) throw new Error(`kubewire ${args.join(' ')} failed with exit code ${code}`)
-}
-
-/** Wait until the pod's server answers (processes take a moment to start listening). */
-async function waitForServer(fromNetns: string, url: string): Promise<void> {
-  const deadline = Date.now() + 15_000
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    const r = await runCommand(['ip', 'netns', 'exec', fromNetns, 'curl', '-s', '-o', '/dev/null', '--max-time', '1', url], { allowFailure: true })
-    if (r.exitCode === 0) return
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within 15 s`)
-    await new Promise(r => setTimeout(r, delay))
-  }
 }
 
 process.env.KUBEWIRE_CLUSTER = CLUSTER
@@ -34,24 +20,27 @@ if (clusterExists(CLUSTER)) {
   await kw('down', '--name', CLUSTER)
 }
 await kw('up', '--name', CLUSTER, '--nodes', '2')
-await kw('run', 'web-1', '--node', 'node-1', '--', process.execPath, server, '8080')
-await kw('run', 'web-2', '--node', 'node-2', '--', process.execPath, server, '8080')
+await kw('run', 'web-1', '--image', 'nginx', '--node', 'node-1')
+await kw('run', 'web-2', '--image', 'registry.k8s.io/e2e-test-images/agnhost:2.53', '--node', 'node-2', '--', 'serve-hostname')
 await kw('run', 'client', '--node', 'node-2')
+for (const pod of ['web-1', 'web-2', 'client']) await kw('wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=60s')
 await kw('status')
-await waitForServer(`kw-${CLUSTER}-pod-default.client`, 'http://10.244.1.2:8080/')
-await kw('exec', 'client', '--', 'curl', '-s', 'http://10.244.1.2:8080/')
+await kw('exec', 'client', '--', 'curl', '-sI', 'http://10.244.1.2/')
 await kw('exec', 'client', '--', 'ping', '-c', '2', '10.244.1.2')
+const kubeconfig = clusterFiles(CLUSTER).kubeconfig
 
 console.log(`
 ${bold('It works:')} pod "client" on node-2 reached pod "web-1" on node-1 (10.244.1.2)
 through node-2's routing table, the underlay bridge kw-${CLUSTER} and node-1's cni0.
 
 Try next:
-  npx kubewire exec client -- curl -s http://10.244.2.2:8080/     # a pod on the same node
+  npx kubewire exec client -- curl -s http://10.244.2.2:9376/     # a pod on the same node (answers its hostname)
   npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
   npx kubewire exec web-1 -- ps ax                                # the pod's own PID namespace
+  npx kubewire logs web-1                                         # nginx's access log
+  kubectl --kubeconfig ${kubeconfig} get pods -o wide   # any kubectl works too
   tcpdump -ni kw-${CLUSTER} icmp &  npx kubewire exec client -- ping -c1 10.244.1.2   # packets on the underlay
-  npx kubewire run mine --node node-1 -- python3 -m http.server 80
+  npx kubewire run mine --node node-1 -- python3 -m http.server 80     # any host command as a container
   npx kubewire delete pod mine
   npx kubewire down                                               # removes everything
 `)

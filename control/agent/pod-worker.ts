@@ -464,7 +464,7 @@ export class PodWorker {
   }
 
   private podDir(): string {
-    return join(this.node.stateDir, 'pods', `${this.record.namespace}_${this.record.name}_${this.record.uid}`)
+    return podDirOf(this.node.stateDir, this.record.namespace, this.record.name, this.record.uid)
   }
 
   private podRunDir(): string {
@@ -472,7 +472,7 @@ export class PodWorker {
   }
 
   logPath(container: string): string {
-    return join(this.podDir(), `${container}.log`)
+    return containerLogPath(this.podDir(), container)
   }
 
   private exitPath(container: string): string {
@@ -480,13 +480,27 @@ export class PodWorker {
   }
 
   private recordPath(uid: string): string {
-    return join(this.node.runDir, 'pods', `${uid}.json`)
+    return podRecordPath(this.node.runDir, uid)
   }
 
   private save(): void {
     mkdirSync(join(this.node.runDir, 'pods'), { recursive: true })
     writeJsonFile(this.recordPath(this.record.uid), this.record)
   }
+}
+
+/** Where a pod's logs and volumes live (the CLI reads logs from here too). */
+export function podDirOf(stateDir: string, namespace: string, name: string, uid: string): string {
+  return join(stateDir, 'pods', `${namespace}_${name}_${uid}`)
+}
+
+export function containerLogPath(podDir: string, container: string): string {
+  return join(podDir, `${container}.log`)
+}
+
+/** The runtime record of a pod on a node (containers' pids, for exec and adoption). */
+export function podRecordPath(nodeRunDir: string, uid: string): string {
+  return join(nodeRunDir, 'pods', `${uid}.json`)
 }
 
 function exitCodeOf(state: ContainerState): number | undefined {

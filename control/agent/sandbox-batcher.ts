@@ -3,6 +3,8 @@
 // collected and made together by the next one, so a Deployment's 100 pods cost
 // a handful of `ip` processes, not 300. Addresses come from the node's IPAM
 // file, loaded and saved once per batch.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { IpamFile } from '../../dataplane/ipam/ipam-file.ts'
 import { createPodNetworks, deletePodNetworks, type PodNetworkRef, type PodNetworkSpec } from '../../dataplane/network/pod-network.ts'
 
@@ -57,6 +59,7 @@ export class SandboxBatcher {
         // IPAM for the whole batch at once; this agent is its node's only writer.
         let specs: PodNetworkSpec[]
         try {
+          mkdirSync(dirname(this.node.ipamPath), { recursive: true, mode: 0o700 })
           const ipam = IpamFile.load(this.node.ipamPath)
           specs = batch.map(p => ({
             netns: p.request.netns,

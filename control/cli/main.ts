@@ -2,31 +2,37 @@
 // kubectl equivalent; every command acts on the cluster named by --name, else
 // $KUBEWIRE_CLUSTER, else the one brought up last.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { KubewireError } from '../../dataplane/errors.ts'
 import { backendTypes } from '../../dataplane/overlay/backends.ts'
-import { netnsExists } from '../../dataplane/netns/netns.ts'
-import { containerInitPid } from '../../dataplane/process/container.ts'
-import { type ClusterState, currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
+import { StatusError } from '../api/status-error.ts'
+import type { ApiClient } from '../client/api-client.ts'
+import { HttpClient } from '../client/http-client.ts'
+import { clusterFiles } from '../cluster/cluster-files.ts'
+import { currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
 import { clusterDown, clusterUp } from '../cluster/lifecycle.ts'
-import { deletePods, findPod, podPhase, runPods } from '../cluster/pods.ts'
+import { deletePodsAndWait, execArgv, followLog, nodeTable, podCondition, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
 import { humanAge, renderTable } from './table.ts'
 
 const usage = (): string => `kubewire: Kubernetes networking, emulated for real with Linux namespaces
 
-Usage:
+Cluster:
   kubewire up [--name C] [--nodes N] [--backend ${backendTypes().join('|')}] [--underlay CIDR]
               [--node-backend NODE=BACKEND]...
   kubewire down [--name C]
   kubewire status [--name C]
-  kubewire run POD [--node NODE] [-n NAMESPACE] [-- CMD [ARG...]]
-  kubewire exec POD|NODE [-n NAMESPACE] -- CMD [ARG...]
-  kubewire logs POD [-n NAMESPACE]
-  kubewire delete pod POD... [-n NAMESPACE] [--grace-period SECONDS]
+
+Pods:
+  kubewire run NAME [--image IMG] [--node NODE] [-n NS] [--command] [-- CMD|ARG...]
+  kubewire exec POD|NODE [-c CONTAINER] [-n NS] -- CMD [ARG...]
+  kubewire logs POD [-c CONTAINER] [-n NS] [-f] [--previous]
+  kubewire delete pod POD... [-n NS] [--grace-period SECONDS]
+  kubewire wait --for=condition=Ready|--for=delete pod/NAME [-n NS] [--timeout=60s]
 
 Every command acts on the cluster named by --name, else $KUBEWIRE_CLUSTER,
-else the one brought up last. Nodes are node-1 ... node-N.`
+else the one brought up last. Nodes are node-1 ... node-N. The cluster's
+kubeconfig works with kubectl too: kubewire status prints its path.`
 
 interface Io {
   out: (text: string) => void
@@ -56,6 +62,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     return await handler(args, command, io)
   } catch (e) {
+    if (e instanceof StatusError) {
+      io.err(`Error from server (${e.status.reason}): ${e.status.message}`)
+      return 1
+    }
     if (e instanceof KubewireError) {
       io.err(`error: ${e.message}`)
       return 1
@@ -65,6 +75,9 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return 1
     }
     throw e
+  } finally {
+    openClients.forEach(c => c.close())
+    openClients.length = 0
   }
 }
 
@@ -72,6 +85,23 @@ type Handler = (args: string[], command: string[] | undefined, io: Io) => Promis
 
 const clusterOption = { name: { type: 'string' } } as const
 const namespaceOption = { namespace: { type: 'string', short: 'n' } } as const
+const openClients: HttpClient[] = []
+
+/** An API client for the cluster, from its kubeconfig. */
+async function clientFor(cluster: string): Promise<ApiClient> {
+  loadState(cluster)
+  const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
+  openClients.push(client)
+  return client
+}
+
+function seconds(text: string | undefined, what: string, fallback: number): number {
+  if (text === undefined) return fallback
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text)
+  if (!m) throw new KubewireError('EUSAGE', `invalid ${what} "${text}": use a duration such as 30s or 2m`)
+  const n = Number(m[1])
+  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n
+}
 
 const verbs: Record<string, Handler> = {
   async up(args, _command, io) {
@@ -97,10 +127,11 @@ const verbs: Record<string, Handler> = {
     const started = performance.now()
     io.out(`Creating cluster "${name}" (${nodes} node${nodes === 1 ? '' : 's'}, backend ${backend}) ...`)
     const state = await clusterUp({ name, nodes, backend, nodeBackends, ...(values.underlay ? { underlayCidr: values.underlay } : {}) })
-    const seconds = ((performance.now() - started) / 1000).toFixed(2)
-    io.out(`Cluster "${state.name}" is up in ${seconds}s. Underlay ${state.addressing.underlayCidr} on bridge kw-${state.name}.`)
-    io.out(renderNodes(state))
-    io.out(`\nNext: kubewire run web -- <command>, kubewire status, kubewire down --name ${state.name}`)
+    const secs = ((performance.now() - started) / 1000).toFixed(2)
+    io.out(`Cluster "${state.name}" is up in ${secs}s. Underlay ${state.addressing.underlayCidr} on bridge kw-${state.name}.`)
+    io.out(await nodeTable(await clientFor(state.name), state))
+    io.out(`\nKubeconfig: ${clusterFiles(state.name).kubeconfig}`)
+    io.out(`Next: kubewire run web --image nginx, kubewire status, kubewire down --name ${state.name}`)
     return 0
   },
 
@@ -121,22 +152,17 @@ const verbs: Record<string, Handler> = {
   async status(args, _command, io) {
     const { values } = parseArgs({ args, options: clusterOption })
     const state = loadState(resolveCluster(values.name))
+    const client = await clientFor(state.name)
     const current = currentCluster() === state.name ? ' (current)' : ''
+    const host = state.addressing.underlayCidr.replace(/0\/\d+$/, '1')
     io.out(renderTable(
-      ['CLUSTER', 'BACKEND', 'UNDERLAY', 'HOST', 'CLUSTER-CIDR', 'AGE'],
-      [[state.name + current, state.backend, state.addressing.underlayCidr, state.addressing.underlayCidr.replace(/0\/\d+$/, '1'), state.addressing.clusterCidr, humanAge(state.createdAt)]],
+      ['CLUSTER', 'BACKEND', 'UNDERLAY', 'HOST', 'CLUSTER-CIDR', 'SERVICE-CIDR', 'AGE'],
+      [[state.name + current, state.backend, state.addressing.underlayCidr, host, state.addressing.clusterCidr, state.addressing.serviceCidr, humanAge(state.createdAt)]],
     ))
+    io.out(`API server: https://${host}:6443   kubeconfig: ${clusterFiles(state.name).kubeconfig}\n`)
+    io.out(await nodeTable(client, state))
     io.out('')
-    io.out(renderNodes(state))
-    const pods = Object.values(state.pods)
-    io.out('')
-    if (pods.length === 0) io.out('No pods yet.')
-    else {
-      io.out(renderTable(
-        ['NAMESPACE', 'NAME', 'STATUS', 'IP', 'NODE', 'AGE'],
-        pods.map(p => [p.namespace, p.name, netnsExists(p.netns) ? podPhase(p) : 'Missing', p.ip, p.node, humanAge(p.createdAt)]),
-      ))
-    }
+    io.out(await podSummary(client))
     return 0
   },
 
@@ -144,33 +170,52 @@ const verbs: Record<string, Handler> = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...clusterOption, ...namespaceOption, node: { type: 'string' } },
+      options: {
+        ...clusterOption, ...namespaceOption, node: { type: 'string' }, image: { type: 'string' }, restart: { type: 'string' }, command: { type: 'boolean' },
+      },
     })
     const [pod, ...extra] = positionals
-    if (!pod || extra.length) throw new KubewireError('EUSAGE', 'usage: kubewire run POD [--node NODE] [-- CMD [ARG...]]')
-    const cluster = resolveCluster(values.name)
-    const [record] = await runPods(cluster, [
-      { name: pod, ...(values.namespace ? { namespace: values.namespace } : {}), ...(values.node ? { node: values.node } : {}), ...(command ? { command } : {}) },
-    ])
-    io.out(`pod/${pod} created on ${record?.node} with IP ${record?.ip}`)
+    if (!pod || extra.length) throw new KubewireError('EUSAGE', 'usage: kubewire run NAME [--image IMG] [--node NODE] [-- CMD [ARG...]]')
+    const client = await clientFor(resolveCluster(values.name))
+    await runPod(client, {
+      name: pod,
+      namespace: values.namespace ?? 'default',
+      ...(values.image ? { image: values.image } : {}),
+      ...(values.node ? { node: values.node } : {}),
+      // As kubectl run: with an image, words after -- are its args unless --command; without one, a host command.
+      ...(command ? (values.image && !values.command ? { args: command } : { command }) : {}),
+      ...(values.restart ? { restartPolicy: values.restart } : {}),
+    })
+    io.out(`pod/${pod} created`)
     return 0
   },
 
   async exec(args, command, io) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...clusterOption, ...namespaceOption } })
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...clusterOption, ...namespaceOption, container: { type: 'string', short: 'c' }, stdin: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' } },
+    })
     const [target] = positionals
-    if (!target || !command?.length) throw new KubewireError('EUSAGE', 'usage: kubewire exec POD|NODE -- CMD [ARG...]')
+    if (!target || !command?.length) throw new KubewireError('EUSAGE', 'usage: kubewire exec POD|NODE [-c CONTAINER] -- CMD [ARG...]')
     const state = loadState(resolveCluster(values.name))
-    return await spawnInherit(execArgv(state, target, values.namespace, command), io)
+    const client = await clientFor(state.name)
+    return await spawnInherit(await execArgv(client, state, target, values.namespace, values.container, command), io)
   },
 
   async logs(args, _command, io) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...clusterOption, ...namespaceOption } })
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...clusterOption, ...namespaceOption, container: { type: 'string', short: 'c' }, follow: { type: 'boolean', short: 'f' }, previous: { type: 'boolean', short: 'p' } },
+    })
     const [target] = positionals
-    if (!target) throw new KubewireError('EUSAGE', 'usage: kubewire logs POD')
-    const pod = findPod(loadState(resolveCluster(values.name)), target, values.namespace)
-    if (existsSync(pod.logPath)) process.stdout.write(readFileSync(pod.logPath))
-    else io.err(`pod "${target}" has written no logs`)
+    if (!target) throw new KubewireError('EUSAGE', 'usage: kubewire logs POD [-c CONTAINER] [-f] [--previous]')
+    const state = loadState(resolveCluster(values.name))
+    const client = await clientFor(state.name)
+    const { path, text } = await readLog(client, state, values.namespace ?? 'default', target, values.container, values.previous ?? false)
+    process.stdout.write(text)
+    if (values.follow) await followLog(path, statSync(path).size, chunk => process.stdout.write(chunk))
     return 0
   },
 
@@ -178,43 +223,46 @@ const verbs: Record<string, Handler> = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...clusterOption, ...namespaceOption, 'grace-period': { type: 'string' } },
+      options: { ...clusterOption, ...namespaceOption, 'grace-period': { type: 'string' }, timeout: { type: 'string' } },
     })
     const [kind, ...podNames] = positionals
     if (!kind || !['pod', 'pods', 'po'].includes(kind) || podNames.length === 0) {
-      throw new KubewireError('EUSAGE', 'usage: kubewire delete pod POD... (only pods can be deleted by name yet)')
+      throw new KubewireError('EUSAGE', 'usage: kubewire delete pod POD...')
     }
     const grace = values['grace-period'] === undefined ? undefined : Number(values['grace-period'])
     if (grace !== undefined && !(grace >= 0)) throw new KubewireError('EUSAGE', `--grace-period must be a number of seconds, not "${values['grace-period']}"`)
-    const deleted = await deletePods(resolveCluster(values.name), podNames, {
-      ...(values.namespace ? { namespace: values.namespace } : {}),
-      ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
-    })
-    for (const p of deleted) io.out(`pod "${p.name}" deleted`)
+    const client = await clientFor(resolveCluster(values.name))
+    const deleted = await deletePodsAndWait(client, values.namespace ?? 'default', podNames, grace, seconds(values.timeout, '--timeout', 120) * 1000)
+    for (const p of deleted) io.out(`pod "${p}" deleted`)
     return 0
   },
-}
 
-function renderNodes(state: ClusterState): string {
-  return renderTable(
-    ['NODE', 'STATUS', 'UNDERLAY-IP', 'POD-CIDR', 'BACKEND', 'NAMESPACE'],
-    state.nodes.map(n => [n.name, netnsExists(n.netns) ? 'Ready' : 'NotReady', n.underlayIP, n.podCIDR, n.backend, n.netns]),
-  )
-}
-
-/**
- * argv that runs `command` in a node's network namespace, or in a pod's: a pod
- * whose process runs is entered through all its namespaces (network, UTS, mount,
- * PID) so the command sees its hostname and processes; otherwise its network only.
- */
-function execArgv(state: ClusterState, target: string, namespace: string | undefined, command: string[]): string[] {
-  const node = state.nodes.find(n => n.name === target)
-  if (node && !namespace) return ['ip', 'netns', 'exec', node.netns, ...command]
-  const pod = findPod(state, target, namespace)
-  if (!netnsExists(pod.netns)) throw new KubewireError('ENOTFOUND', `pod "${target}" has no network namespace (${pod.netns}); delete and run it again`)
-  const init = pod.pid === null ? undefined : containerInitPid(pod.pid)
-  if (init === undefined) return ['ip', 'netns', 'exec', pod.netns, ...command]
-  return ['nsenter', '--target', String(init), '--net', '--uts', '--mount', '--pid', '--', ...command]
+  async wait(args, _command, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...clusterOption, ...namespaceOption, for: { type: 'string' }, timeout: { type: 'string' } },
+    })
+    const [target] = positionals
+    const m = /^(?:pods?|po)\/(.+)$/.exec(target ?? '')
+    if (!m || !values.for) throw new KubewireError('EUSAGE', 'usage: kubewire wait --for=condition=Ready pod/NAME [--timeout=60s]')
+    const name = m[1] as string
+    const namespace = values.namespace ?? 'default'
+    const client = await clientFor(resolveCluster(values.name))
+    const timeoutMs = seconds(values.timeout, '--timeout', 30) * 1000
+    if (values.for === 'delete') {
+      await waitFor(`pod/${name} to be deleted`, timeoutMs, async () =>
+        client.get({ group: '', version: 'v1', resource: 'pods' }, namespace, name).then(() => false, e => ((e as { code?: string }).code === 'NotFound' ? true : Promise.reject(e))),
+      )
+      io.out(`pod/${name} condition met`)
+      return 0
+    }
+    const condition = /^condition=(\w+)$/.exec(values.for)?.[1]
+    if (!condition) throw new KubewireError('EUSAGE', `unrecognized condition: "${values.for}"`)
+    await waitFor(`the condition on pods/${name}`, timeoutMs, () => podCondition(client, namespace, name, condition))
+    io.out(`pod/${name} condition met`)
+    return 0
+  },
 }
 
 function spawnInherit(argv: string[], io: Io): Promise<number> {

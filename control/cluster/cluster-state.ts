@@ -1,6 +1,7 @@
-// The cluster record on disk (cluster.json): addressing, nodes and pods. Until
-// the control plane owns pods, this file is the source of truth for the CLI;
-// namespaces and links remain findable by name without it (see cleanup).
+// The cluster record on disk (cluster.json): the addressing plan and the
+// nodes, which the control plane and the agents read at start. Everything
+// else (pods, deployments, ...) lives in the API's store; namespaces and links
+// remain findable by name without any file (see cleanup).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { KubewireError } from '../../dataplane/errors.ts'
@@ -23,20 +24,6 @@ export interface NodeRecord {
   backendData: Record<string, string>
 }
 
-export interface PodRecord {
-  namespace: string
-  name: string
-  node: string
-  ip: string
-  netns: string
-  veth: string
-  command: string[] | null
-  /** Outermost process of the pod (the `unshare` holding its namespaces). */
-  pid: number | null
-  logPath: string
-  createdAt: string
-}
-
 export interface ClusterState {
   apiVersion: 'kubewire.dev/v1alpha1'
   kind: 'Cluster'
@@ -46,22 +33,10 @@ export interface ClusterState {
   addressing: AddressingInput
   underlayMtu: number
   nodes: NodeRecord[]
-  /** Keyed by "namespace/name". */
-  pods: Record<string, PodRecord>
 }
-
-export const podKey = (namespace: string, name: string): string => `${namespace}/${name}`
 
 export function statePath(cluster: string): string {
   return join(clusterDir(cluster), 'cluster.json')
-}
-
-export function ipamPath(cluster: string): string {
-  return join(clusterDir(cluster), 'ipam.json')
-}
-
-export function podLogPath(cluster: string, namespace: string, name: string): string {
-  return join(clusterDir(cluster), 'logs', `${namespace}_${name}.log`)
 }
 
 export function loadState(cluster: string): ClusterState {

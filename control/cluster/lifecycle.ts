@@ -1,18 +1,30 @@
 // Bringing a cluster up and down. `up` decides the addressing, builds the
-// underlay and nodes, lets the backend program every node, and records the
-// cluster; a failure anywhere sweeps what was made. `down` sweeps by name,
-// so it also cleans up after a crashed `up`.
-import { rmSync } from 'node:fs'
+// underlay and the node namespaces, writes the API token, starts the control
+// plane (which starts one agent per node), and waits until every node is
+// Ready and its overlay has programmed every peer; a failure anywhere sweeps
+// what was made. `down` stops the control plane, then sweeps by name, so it
+// also cleans up after a crashed `up`.
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { KubewireError } from '../../dataplane/errors.ts'
 import { ipJson } from '../../dataplane/exec/ip.ts'
 import { AddressingPlan, DEFAULTS } from '../../dataplane/ipam/addressing-plan.ts'
 import { networkOf } from '../../dataplane/ipam/cidr.ts'
 import { type AddressInUse, chooseUnderlay } from '../../dataplane/ipam/underlay-choice.ts'
 import { ClusterNames, nodeName } from '../../dataplane/names.ts'
-import { createClusterNetwork, NODE_UNDERLAY_DEVICE } from '../../dataplane/network/cluster-network.ts'
-import { listNetns } from '../../dataplane/netns/netns.ts'
-import { type BackendNode, getBackend, type Lease } from '../../dataplane/overlay/backends.ts'
+import { createClusterNetwork } from '../../dataplane/network/cluster-network.ts'
+import { listNetns, pidsWithTitle } from '../../dataplane/netns/netns.ts'
+import { getBackend } from '../../dataplane/overlay/backends.ts'
+import { removeCreatedMountpoints } from '../../dataplane/process/mountpoints.ts'
+import { waitGone } from '../../dataplane/process/container.ts'
 import { type SweepResult, sweepCluster } from '../../dataplane/cleanup.ts'
+import { readJsonFile } from '../../dataplane/util/json-file.ts'
+import { generateToken } from '../apiserver/tls/kubeconfig.ts'
+import { RESOURCES, type KubeObject } from '../client/api-client.ts'
+import { HttpClient } from '../client/http-client.ts'
+import { ANNOTATION_OVERLAY_PEERS } from '../agent/overlay-leases.ts'
+import { clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from './cluster-files.ts'
 import {
   type ClusterState,
   clusterExists,
@@ -23,7 +35,10 @@ import {
   withClusterLock,
   withGlobalLock,
 } from './cluster-state.ts'
-import { runDir } from './paths.ts'
+
+const CONTROL_PLANE_MAIN = fileURLToPath(new URL('../server/main.ts', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const READY_TIMEOUT_MS = 60_000
 
 export interface UpOptions {
   name: string
@@ -39,14 +54,11 @@ export interface UpOptions {
 export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   const names = new ClusterNames(options.name)
   const backendOf = (node: string) => getBackend(options.nodeBackends?.[node] ?? options.backend, { cluster: names.cluster })
-  const backend = backendOf(nodeName(1))
-  return withGlobalLock(() =>
+  backendOf(nodeName(1))
+  const state = await withGlobalLock(() =>
     withClusterLock(names.cluster, async () => {
       if (clusterExists(names.cluster) || listNetns().some(n => names.owns(n))) {
-        throw new KubewireError(
-          'EEXIST',
-          `cluster "${names.cluster}" already exists (remove it with: kubewire down --name ${names.cluster})`,
-        )
+        throw new KubewireError('EEXIST', `cluster "${names.cluster}" already exists (remove it with: kubewire down --name ${names.cluster})`)
       }
       const underlay = chooseUnderlay(await rootAddresses(), options.underlayCidr)
       const plan = new AddressingPlan({
@@ -59,17 +71,15 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
         throw new KubewireError('ERANGE', `--nodes must be a whole number from 1 to ${plan.maxNodes}, not ${options.nodes}`)
       }
       const nodes: NodeRecord[] = Array.from({ length: options.nodes }, (_, i) => {
-        const addresses = plan.node(i + 1)
         const name = nodeName(i + 1)
-        return {
-          name, ...addresses, netns: names.nodeNetns(name), uplink: names.nodeUplink(i + 1), backend: backendOf(name).type, backendData: {},
-        }
+        return { name, ...plan.node(i + 1), netns: names.nodeNetns(name), uplink: names.nodeUplink(i + 1), backend: backendOf(name).type, backendData: {} }
       })
       for (const node of Object.keys(options.nodeBackends ?? {})) {
         if (!nodes.some(n => n.name === node)) throw new KubewireError('ENOTFOUND', `--node-backend names ${node}, which this cluster does not have`)
       }
-      const mtus = new Set(nodes.map(n => backendOf(n.name).podMtu(DEFAULTS.underlayMtu)))
-      if (mtus.size > 1) throw new KubewireError('EBACKEND', 'these backends give pods different MTUs; mix only backends of one kind (vxlan with vxlan-kernel)')
+      if (new Set(nodes.map(n => backendOf(n.name).podMtu(DEFAULTS.underlayMtu))).size > 1) {
+        throw new KubewireError('EBACKEND', 'these backends give pods different MTUs; mix only backends of one kind (vxlan with vxlan-kernel)')
+      }
       const state: ClusterState = {
         apiVersion: 'kubewire.dev/v1alpha1',
         kind: 'Cluster',
@@ -84,7 +94,6 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
         },
         underlayMtu: DEFAULTS.underlayMtu,
         nodes,
-        pods: {},
       }
       try {
         saveState(state)
@@ -95,27 +104,109 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
           underlayMtu: state.underlayMtu,
           clusterCidr: plan.cluster.text,
           masqueradeTable: names.nftTable('masq'),
-          nodes: nodes.map(n => ({
-            netns: n.netns,
-            uplink: n.uplink,
-            underlayIP: n.underlayIP,
-            podGateway: n.podGateway,
-            podPrefixLength: plan.nodeSubnetPrefix,
-          })),
+          nodes: nodes.map(n => ({ netns: n.netns, uplink: n.uplink, underlayIP: n.underlayIP, podGateway: n.podGateway, podPrefixLength: plan.nodeSubnetPrefix })),
         })
-        for (const node of nodes) node.backendData = await backendOf(node.name).register(backendNode(state, node))
-        const leases = nodes.map(n => leaseOf(state, n))
-        await Promise.all(nodes.map(n => backendOf(n.name).sync(backendNode(state, n), leases.filter(l => l.node !== n.name))))
-        saveState(state)
-        setCurrentCluster(state.name)
+        const files = clusterFiles(names.cluster)
+        writeFileSync(files.token, `${generateToken()}\n`, { mode: 0o600 })
+        await startControlPlane(names.cluster)
         return state
       } catch (e) {
+        await stopControlPlane(names.cluster).catch(() => {})
         await sweepCluster(names).catch(() => {})
         removeClusterFiles(names.cluster)
         throw e
       }
     }),
   )
+  try {
+    await waitForNodes(state)
+  } catch (e) {
+    await clusterDown(state.name).catch(() => {})
+    throw e
+  }
+  setCurrentCluster(state.name)
+  return state
+}
+
+/** Starts the control plane detached and waits until it serves. */
+export async function startControlPlane(cluster: string): Promise<ControlPlaneInfo> {
+  const files = clusterFiles(cluster)
+  mkdirSync(files.logs, { recursive: true, mode: 0o700 })
+  rmSync(files.controlPlane, { force: true })
+  const log = openSync(files.controlPlaneLog, 'a', 0o600)
+  const child = spawn(process.execPath, ['--import', 'tsx', CONTROL_PLANE_MAIN, '--cluster', cluster], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    cwd: REPO_ROOT,
+    env: process.env,
+  })
+  closeSync(log)
+  let exited: string | undefined
+  child.once('exit', (code, signal) => (exited = `${signal ?? code}`))
+  child.unref()
+  const deadline = Date.now() + 30_000
+  for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+    const info = readJsonFile<ControlPlaneInfo>(files.controlPlane)
+    if (info && info.pid === child.pid) return info
+    if (exited !== undefined || Date.now() > deadline) {
+      throw new KubewireError('ECONTROLPLANE', `the control plane ${exited ? `exited (${exited})` : 'did not start within 30 s'}:\n${tail(files.controlPlaneLog)}`)
+    }
+    await new Promise(r => setTimeout(r, delay))
+  }
+}
+
+/** Waits until every node of the record is Ready and its overlay has every other node as a peer. */
+export async function waitForNodes(state: ClusterState, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const files = clusterFiles(state.name)
+  const client = await HttpClient.fromKubeconfig(files.kubeconfig)
+  const wanted = state.nodes.map(n => n.name)
+  const deadline = Date.now() + timeoutMs
+  let missing: string[] = wanted
+  try {
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      const nodes = (await client.list<KubeObject>(RESOURCES.nodes, undefined)).items
+      missing = wanted.filter(name => {
+        const node = nodes.find(n => n.metadata.name === name)
+        if (!node || !isReady(node)) return true
+        const peers = (node.metadata.annotations?.[ANNOTATION_OVERLAY_PEERS] ?? '').split(',').filter(Boolean)
+        return wanted.some(other => other !== name && !peers.includes(other))
+      })
+      if (missing.length === 0) return
+      if (Date.now() > deadline) break
+      await new Promise(r => setTimeout(r, delay))
+    }
+  } finally {
+    client.close()
+  }
+  const logs = missing.map(n => `--- ${files.agentLog(n)}\n${tail(files.agentLog(n))}`).join('\n')
+  throw new KubewireError('ENOTREADY', `nodes ${missing.join(', ')} did not become Ready within ${timeoutMs / 1000} s\n${logs}`)
+}
+
+export function isReady(node: KubeObject): boolean {
+  const conditions = (node.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
+  return conditions.some(c => c.type === 'Ready' && c.status === 'True')
+}
+
+/** Stops the control plane (it stops its agents first); also strays left by a crash. */
+export async function stopControlPlane(cluster: string): Promise<number> {
+  const files = clusterFiles(cluster)
+  const pids = new Set(pidsWithTitle(controlPlaneTitle(cluster)))
+  const info = readJsonFile<ControlPlaneInfo>(files.controlPlane)
+  if (info && pidsWithTitle(controlPlaneTitle(cluster)).includes(info.pid)) pids.add(info.pid)
+  for (const pid of pids) signal(pid, 'SIGTERM')
+  if (!(await waitGone([...pids], 10_000))) {
+    for (const pid of pids) signal(pid, 'SIGKILL')
+    await waitGone([...pids], 5_000)
+  }
+  return pids.size
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // gone
+  }
 }
 
 export interface DownResult extends SweepResult {
@@ -126,27 +217,19 @@ export async function clusterDown(cluster: string): Promise<DownResult> {
   const names = new ClusterNames(cluster)
   return withClusterLock(names.cluster, async () => {
     const found = clusterExists(names.cluster)
+    const files = clusterFiles(names.cluster)
+    const controlPlanes = await stopControlPlane(names.cluster)
     const swept = await sweepCluster(names)
+    removeCreatedMountpoints(files.mountLedger)
     removeClusterFiles(names.cluster)
-    rmSync(runDir(names.cluster), { recursive: true, force: true })
-    return { ...swept, found: found || swept.namespaces.length > 0 || swept.links.length > 0 }
+    rmSync(files.run, { recursive: true, force: true })
+    return { ...swept, processes: swept.processes + controlPlanes, found: found || swept.namespaces.length > 0 || swept.links.length > 0 }
   })
 }
 
-export function backendNode(state: ClusterState, node: NodeRecord): BackendNode {
-  return {
-    name: node.name,
-    netns: node.netns,
-    underlayDevice: NODE_UNDERLAY_DEVICE,
-    underlayIP: node.underlayIP,
-    underlayMtu: state.underlayMtu,
-    podCIDR: node.podCIDR,
-    clusterCidr: state.addressing.clusterCidr,
-  }
-}
-
-export function leaseOf(state: ClusterState, node: NodeRecord): Lease {
-  return { node: node.name, podCIDR: node.podCIDR, underlayIP: node.underlayIP, backend: node.backend, data: node.backendData }
+function tail(path: string, lines = 15): string {
+  if (!existsSync(path)) return '(no log)'
+  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
 }
 
 interface IpAddr {

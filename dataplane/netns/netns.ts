@@ -87,3 +87,19 @@ export function childPids(pid: number): number[] {
   }
   return children
 }
+
+/** Pids whose command line starts with `title` (processes that set process.title). */
+export function pidsWithTitle(title: string): number[] {
+  const found: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid <= 0) continue
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ')
+      if ((cmdline === title || cmdline.startsWith(`${title} `) || cmdline.startsWith(`${title}\0`)) && isAlive(pid)) found.push(pid)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found
+}

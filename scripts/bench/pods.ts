@@ -1,7 +1,7 @@
-// Benchmark: time to create and delete 100 pods on a 2-node cluster, through
-// the same code `kubewire run`/`delete` use (one batch of 100), with and
-// without a process in each pod; and, as the peer, the naive way (one `ip`
-// process per step, pod after pod) on 20 pods, extrapolated per pod.
+// Benchmark: time to create and delete 100 pods on a 2-node cluster through
+// the data plane the node agents use (batched sandboxes, one container
+// process per pod), with and without a process in each pod; and, as the peer,
+// the naive way (one `ip` process per step, pod after pod) on 20 pods.
 // Usage: npx tsx scripts/bench/pods.ts [--pods 100]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { clusterDown, clusterUp } from '../../control/cluster/lifecycle.ts'
-import { deletePods, runPods } from '../../control/cluster/pods.ts'
 import { loadState } from '../../control/cluster/cluster-state.ts'
+import { IpamFile } from '../../dataplane/ipam/ipam-file.ts'
+import { ClusterNames, podVeth } from '../../dataplane/names.ts'
+import { createPodNetworks, deletePodNetworks, type PodNetworkSpec } from '../../dataplane/network/pod-network.ts'
+import { BASE_PATH, startContainer, stopProcessesInNetns } from '../../dataplane/process/container.ts'
 
 const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, naive: { type: 'string', default: '20' } } })
 const podCount = Number(values.pods)
@@ -32,22 +35,51 @@ function ip(...args: string[]): void {
   execFileSync('ip', args)
 }
 
+/** Pods spread over the nodes, addresses from each node's IPAM file, as agents do it. */
+function plan(prefix: string, n: number): PodNetworkSpec[] {
+  const state = loadState(cluster)
+  const names = new ClusterNames(cluster)
+  const ipams = state.nodes.map(node => IpamFile.load(join(home, `ipam-${node.name}.json`)))
+  const specs = Array.from({ length: n }, (_, i) => {
+    const node = state.nodes[i % state.nodes.length]!
+    const name = `${prefix}-${i}`
+    return {
+      netns: names.podNetns('default', name), nodeNetns: node.netns, veth: podVeth('default', name),
+      ip: ipams[i % state.nodes.length]!.allocate(node.podCIDR, `default/${name}`), prefixLength: 24, gateway: node.podGateway, mtu: 1500,
+    }
+  })
+  ipams.forEach(ipam => ipam.save())
+  return specs
+}
+
+async function startAll(specs: PodNetworkSpec[]): Promise<void> {
+  await Promise.all(specs.map(s => startContainer({
+    podNetns: s.netns, hostname: s.netns, argv: ['sleep', 'infinity'], env: { PATH: BASE_PATH }, mounts: [],
+    logPath: join(home, `${s.netns}.log`), exitPath: join(home, `${s.netns}.exit`),
+  })))
+}
+
 async function main(): Promise<void> {
   const up = await timed(() => clusterUp({ name: cluster, nodes: 2, backend: 'host-gw' }))
-  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
 
-  const sandboxes = names('sandbox', podCount)
-  const createSandbox = await timed(() => runPods(cluster, sandboxes.map(name => ({ name }))))
-  const deleteSandbox = await timed(() => deletePods(cluster, sandboxes, { graceMs: 5_000 }))
+  const sandboxes = plan('sandbox', podCount)
+  const createSandbox = await timed(() => createPodNetworks(sandboxes))
+  const deleteSandbox = await timed(() => deletePodNetworks(sandboxes))
 
-  const withProcess = names('proc', podCount)
-  const createProc = await timed(() => runPods(cluster, withProcess.map(name => ({ name, command: ['sleep', 'infinity'] }))))
-  const deleteProc = await timed(() => deletePods(cluster, withProcess, { graceMs: 5_000 }))
+  const withProcess = plan('proc', podCount)
+  const createProc = await timed(async () => {
+    await createPodNetworks(withProcess)
+    await startAll(withProcess)
+  })
+  const deleteProc = await timed(async () => {
+    await stopProcessesInNetns(withProcess.map(s => s.netns), 5_000)
+    await deletePodNetworks(withProcess)
+  })
 
   // The peer: one `ip` process per step, one pod after another.
   const state = loadState(cluster)
   const node = state.nodes[0]!
-  const naive = names('naive', naiveCount)
+  const naive = Array.from({ length: naiveCount }, (_, i) => `naive-${i}`)
   const naiveCreate = await timed(async () => {
     naive.forEach((name, i) => {
       const ns = `kw-${cluster}-pod-naive.${name}`
@@ -70,7 +102,7 @@ async function main(): Promise<void> {
   const down = await timed(() => clusterDown(cluster))
 
   const perPod = (total: number, n: number) => (total / n).toFixed(2).padStart(6)
-  console.log(`kubewire pod benchmark: ${podCount} pods on 2 nodes (host-gw), ${new Date().toISOString()}`)
+  console.log(`kubewire pod benchmark: ${podCount} pods on 2 nodes (host-gw, data plane only), ${new Date().toISOString()}`)
   console.log(`                                  total ms   per pod ms`)
   console.log(`create ${podCount} sandbox pods (batched)   ${fmt(createSandbox)}       ${perPod(createSandbox, podCount)}`)
   console.log(`delete ${podCount} sandbox pods (batched)   ${fmt(deleteSandbox)}       ${perPod(deleteSandbox, podCount)}`)

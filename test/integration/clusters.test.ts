@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import t from 'tap'
 import {
-  CLI, isolatedHome, kubewire, kubewireOk, leftovers, leftoversSettled, pingFrom, removeHome, uniqueClusterName, waitFor,
+  CLI, isolatedHome, kubewire, kubewireOk, leftovers, leftoversSettled, pingFrom, removeHome, runPod, uniqueClusterName, waitFor,
 } from './helpers/cluster.ts'
 
 const home = isolatedHome()
@@ -33,8 +33,9 @@ t.test('two clusters side by side', async t => {
 
   // Same pod names and, by the addressing plan, the same pod addresses in both.
   for (const name of [one, two]) {
-    await kubewireOk(['run', 'x', '--name', name, '--node', 'node-1'])
-    await kubewireOk(['run', 'y', '--name', name, '--node', 'node-2'])
+    const env = { KUBEWIRE_CLUSTER: name }
+    await runPod('x', { node: 'node-1', env })
+    await runPod('y', { node: 'node-2', env })
   }
   for (const name of [one, two]) {
     const env = { KUBEWIRE_CLUSTER: name }
@@ -52,7 +53,7 @@ t.test('two clusters side by side', async t => {
 
 t.test('an up killed half-way is cleaned up by down', async t => {
   // Many nodes make `up` long enough to be caught in the middle.
-  const child = spawn(process.execPath, [CLI, 'up', '--name', crashed, '--nodes', '40'], { stdio: 'ignore' })
+  const child = spawn(process.execPath, [CLI, 'up', '--name', crashed, '--nodes', '40'], { stdio: 'ignore', detached: true })
   const exited = new Promise(r => child.on('close', r))
   await waitFor('the crashing up to create its first node namespace', () => existsSync(`/run/netns/kw-${crashed}-node-1`), 20_000)
   child.kill('SIGKILL')

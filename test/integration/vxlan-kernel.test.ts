@@ -3,7 +3,7 @@
 // the pods' own addresses.
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { isolatedHome, kubewire, kubewireOk, leftoversSettled, pingFrom, removeHome, uniqueClusterName, waitFor } from './helpers/cluster.ts'
+import { isolatedHome, kubewire, kubewireOk, leftoversSettled, pingFrom, removeHome, runPod, uniqueClusterName, waitFor } from './helpers/cluster.ts'
 
 const name = uniqueClusterName()
 const home = isolatedHome()
@@ -15,8 +15,8 @@ t.teardown(async () => {
 
 t.test('pods across nodes over kernel VXLAN', async t => {
   await kubewireOk(['up', '--nodes', '3', '--backend', 'vxlan-kernel'])
-  await kubewireOk(['run', 'a', '--node', 'node-1'])
-  await kubewireOk(['run', 'b', '--node', 'node-3'])
+  await runPod('a', { node: 'node-1' })
+  await runPod('b', { node: 'node-3' })
   const mtu = await kubewireOk(['exec', 'a', '--', 'cat', '/sys/class/net/eth0/mtu'])
   t.equal(mtu.trim(), '1450', 'pod MTU leaves room for the 50-byte VXLAN overhead')
   const routes = await kubewireOk(['exec', 'node-1', '--', 'ip', 'route'])

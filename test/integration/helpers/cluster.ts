@@ -97,3 +97,31 @@ export async function pingFrom(target: string, ip: string, env: Record<string, s
   const r = await kubewire(['exec', target, '--', 'ping', '-c', '1', '-W', '2', ip], env)
   return r.code === 0
 }
+
+export interface RunOptions {
+  node?: string
+  image?: string
+  command?: string[]
+  env?: Record<string, string>
+}
+
+/** `kubewire run`, then wait for Ready, then the pod's IP (read through the API with the cluster's kubeconfig). */
+export async function runPod(name: string, options: RunOptions = {}): Promise<{ ip: string; node: string }> {
+  const args = ['run', name, ...(options.node ? ['--node', options.node] : []), ...(options.image ? ['--image', options.image] : [])]
+  await kubewireOk([...args, ...(options.command ? ['--', ...options.command] : [])], options.env)
+  await kubewireOk(['wait', '--for=condition=Ready', `pod/${name}`, '--timeout=60s'], options.env)
+  const pod = await getPod(name, options.env)
+  return { ip: pod.status.podIP, node: pod.spec.nodeName }
+}
+
+export async function getPod(name: string, env: Record<string, string> = {}): Promise<{ status: { podIP: string; phase: string }; spec: { nodeName: string } }> {
+  const { HttpClient } = await import('../../../control/client/http-client.ts')
+  const cluster = env.KUBEWIRE_CLUSTER ?? process.env.KUBEWIRE_CLUSTER
+  const home = env.KUBEWIRE_HOME ?? process.env.KUBEWIRE_HOME
+  const client = await HttpClient.fromKubeconfig(join(home as string, 'clusters', cluster as string, 'kubeconfig'))
+  try {
+    return (await client.get({ group: '', version: 'v1', resource: 'pods' }, 'default', name)) as never
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,81 @@
+// A node agent process (kubelet, proxy and overlay roles of one node). It runs
+// inside its node's network namespace, started and restarted by the control
+// plane, and talks to the API server over HTTPS like any kubelet. Stopping it
+// leaves pods running; the next agent adopts them.
+// Usage: node --import tsx control/agent/main.ts --cluster NAME --node NODE
+import { parseArgs } from 'node:util'
+import { parseCidr } from '../../dataplane/ipam/cidr.ts'
+import { ClusterNames } from '../../dataplane/names.ts'
+import { getBackend } from '../../dataplane/overlay/backends.ts'
+import { RESOURCES, type Informer } from '../client/api-client.ts'
+import { HttpClient } from '../client/http-client.ts'
+import { createInformer } from '../client/informer.ts'
+import { agentTitle, clusterFiles } from '../cluster/cluster-files.ts'
+import { loadState } from '../cluster/cluster-state.ts'
+import { backendNode } from '../cluster/node-view.ts'
+import { Kubelet } from './kubelet.ts'
+import { OverlayAgent } from './overlay.ts'
+import { leaseAnnotations } from './overlay-leases.ts'
+import { SandboxBatcher } from './sandbox-batcher.ts'
+
+const { values } = parseArgs({ options: { cluster: { type: 'string' }, node: { type: 'string' } } })
+const { cluster, node: nodeName } = values
+if (!cluster || !nodeName) throw new Error('usage: control/agent/main.ts --cluster NAME --node NODE')
+process.title = agentTitle(cluster, nodeName)
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${nodeName}: ${line}\n`)
+
+const state = loadState(cluster)
+const node = state.nodes.find(n => n.name === nodeName)
+if (!node) throw new Error(`node ${nodeName} is not in cluster ${cluster}`)
+const files = clusterFiles(cluster)
+const names = new ClusterNames(cluster)
+const client = await HttpClient.fromKubeconfig(files.kubeconfig)
+const informer = (ref: Parameters<typeof createInformer>[1], options: { labelSelector?: string; fieldSelector?: string } = {}) =>
+  createInformer(client, ref, {
+    ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+    ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+    onError: e => log(`watch ${ref.resource}: ${(e as Error).message}`),
+  }) as Informer
+
+// Overlay: make this node's devices and publish its lease on the Node.
+const backend = getBackend(node.backend, { cluster })
+const self = backendNode(state, node)
+const backendData = await backend.register(self)
+
+const kubelet = new Kubelet({
+  client,
+  informer,
+  podCIDR: node.podCIDR,
+  nodeAnnotations: leaseAnnotations(backend.type, backendData, node.underlayIP),
+  node: {
+    cluster,
+    nodeName,
+    hostIP: node.underlayIP,
+    stateDir: files.state,
+    runDir: files.nodeRun(nodeName),
+    mountLedger: files.mountLedger,
+    podNetns: (namespace, name) => names.podNetns(namespace, name),
+    sandboxes: new SandboxBatcher({
+      nodeNetns: node.netns,
+      podCIDR: node.podCIDR,
+      podPrefixLength: parseCidr(node.podCIDR).prefix,
+      podGateway: node.podGateway,
+      podMtu: backend.podMtu(state.underlayMtu),
+      ipamPath: files.nodeIpam(nodeName),
+    }),
+  },
+  log,
+})
+await kubelet.start()
+const overlay = new OverlayAgent(client, informer(RESOURCES.nodes), backend, self, log)
+await overlay.start()
+log(`agent running (backend ${backend.type})`)
+
+async function shutdown(signal: string): Promise<void> {
+  log(`${signal}: stopping (pods keep running)`)
+  await kubelet.stop()
+  client.close()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -1,0 +1,90 @@
+// The control plane process of one cluster (DESIGN.md): in the root
+// namespace, it opens the durable store, serves the Kubernetes API over HTTPS
+// on the host's underlay address (where nodes and pods reach it) and on
+// loopback, runs the controllers and the scheduler against the API in-process,
+// and supervises one agent per node. `kubewire up` starts it detached;
+// `kubewire down` stops it. SIGHUP re-reads the node list (node add/remove).
+// Usage: node --import tsx control/server/main.ts --cluster NAME
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { createApiServer } from '../apiserver/index.ts'
+import { writeKubeconfig } from '../apiserver/tls/kubeconfig.ts'
+import { LocalClient } from '../client/local-client.ts'
+import { createInformer } from '../client/informer.ts'
+import { startControllers } from '../controllers/controller-manager.ts'
+import { jsonLogger } from '../controllers/logger.ts'
+import { DurableStore } from '../store/durable-store.ts'
+import { writeJsonFile } from '../../dataplane/util/json-file.ts'
+import { loadState } from '../cluster/cluster-state.ts'
+import { API_PORT, clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from '../cluster/cluster-files.ts'
+import { AgentSupervisor } from './agent-supervisor.ts'
+
+const { values } = parseArgs({ options: { cluster: { type: 'string' } } })
+const cluster = values.cluster
+if (!cluster) throw new Error('usage: control/server/main.ts --cluster NAME')
+process.title = controlPlaneTitle(cluster)
+const files = clusterFiles(cluster)
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`)
+
+const state = loadState(cluster)
+const hostIP = state.addressing.underlayCidr.replace(/\d+\/\d+$/, '1')
+const token = readFileSync(files.token, 'utf8').trim()
+const store = await DurableStore.open(files.store)
+const server = await createApiServer({
+  store,
+  listen: [{ host: hostIP, port: API_PORT }, { host: '127.0.0.1', port: 0 }],
+  tlsDir: files.pki,
+  token,
+  advertiseAddress: hostIP,
+  handlerOptions: { settings: { serviceCidr: state.addressing.serviceCidr } },
+})
+await writeKubeconfig(files.kubeconfig, { server: `https://${hostIP}:${API_PORT}`, caCert: server.certificates.caCert, token, contextName: cluster })
+const client = new LocalClient(server.handler)
+const controllers = startControllers({
+  client,
+  informerFactory: (ref, options) =>
+    createInformer(client, ref, {
+      ...(options?.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      ...(options?.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+    }),
+  options: { host: 'control-plane', logger: jsonLogger({ write: line => process.stdout.write(line + '\n') }) },
+})
+
+const supervisor = new AgentSupervisor(log)
+const reconcileAgents = () =>
+  supervisor.reconcile(
+    loadState(cluster).nodes.map(n => ({
+      node: n.name,
+      netns: n.netns,
+      logPath: files.agentLog(n.name),
+      args: ['--cluster', cluster, '--node', n.name],
+    })),
+  )
+await reconcileAgents()
+process.on('SIGHUP', () => void reconcileAgents().catch(e => log(`reconciling agents failed: ${(e as Error).message}`)))
+
+mkdirSync(files.run, { recursive: true })
+const loopback = server.addresses[1]
+const info: ControlPlaneInfo = {
+  pid: process.pid,
+  url: server.url,
+  loopbackUrl: `https://127.0.0.1:${loopback?.port}`,
+  startedAt: new Date().toISOString(),
+}
+writeJsonFile(files.controlPlane, info)
+log(`control plane of cluster ${cluster} serving on ${info.url} and ${info.loopbackUrl}`)
+
+let stopping = false
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return
+  stopping = true
+  log(`${signal}: stopping`)
+  await supervisor.stopAll()
+  await controllers.stop()
+  await server.close()
+  await store.close()
+  rmSync(files.controlPlane, { force: true })
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))
