@@ -11,7 +11,7 @@ import { RESOURCES, type Informer } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { createInformer } from '../client/informer.ts'
 import { agentTitle, clusterFiles } from '../cluster/cluster-files.ts'
-import { loadState } from '../cluster/cluster-state.ts'
+import { heartbeatMs, loadState } from '../cluster/cluster-state.ts'
 import { backendNode } from '../cluster/node-view.ts'
 import { Kubelet } from './kubelet.ts'
 import { OverlayAgent } from './overlay.ts'
@@ -46,6 +46,7 @@ const kubelet = new Kubelet({
   client,
   informer,
   podCIDR: node.podCIDR,
+  heartbeatMs: heartbeatMs(state),
   nodeAnnotations: leaseAnnotations(backend.type, backendData, node.underlayIP),
   node: {
     cluster,

@@ -29,6 +29,8 @@ export interface ClusterSettings {
   readonly serviceCidr: string
   /** NodePort range, inclusive. */
   readonly nodePortRange: { readonly min: number; readonly max: number }
+  /** DefaultTolerationSeconds admission (kube-apiserver's --default-{not-ready,unreachable}-toleration-seconds). */
+  readonly defaultTolerationSeconds?: number
 }
 
 /** What an admission hook may use besides the object. */

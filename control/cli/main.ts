@@ -19,7 +19,8 @@ const usage = (): string => `kubewire: Kubernetes networking, emulated for real 
 
 Cluster:
   kubewire up [--name C] [--nodes N] [--backend ${backendTypes().join('|')}] [--underlay CIDR]
-              [--node-backend NODE=BACKEND]...
+              [--node-backend NODE=BACKEND]... [--node-monitor-grace-period 40s]
+              [--default-unreachable-toleration 300s]
   kubewire down [--name C]
   kubewire status [--name C]
 
@@ -113,8 +114,12 @@ const verbs: Record<string, Handler> = {
         backend: { type: 'string' },
         underlay: { type: 'string' },
         'node-backend': { type: 'string', multiple: true },
+        'node-monitor-grace-period': { type: 'string' },
+        'default-unreachable-toleration': { type: 'string' },
       },
     })
+    const grace = values['node-monitor-grace-period']
+    const toleration = values['default-unreachable-toleration']
     const nodeBackends: Record<string, string> = {}
     for (const pair of values['node-backend'] ?? []) {
       const [node, type] = pair.split('=')
@@ -126,7 +131,12 @@ const verbs: Record<string, Handler> = {
     const backend = values.backend ?? 'host-gw'
     const started = performance.now()
     io.out(`Creating cluster "${name}" (${nodes} node${nodes === 1 ? '' : 's'}, backend ${backend}) ...`)
-    const state = await clusterUp({ name, nodes, backend, nodeBackends, ...(values.underlay ? { underlayCidr: values.underlay } : {}) })
+    const state = await clusterUp({
+      name, nodes, backend, nodeBackends,
+      ...(values.underlay ? { underlayCidr: values.underlay } : {}),
+      ...(grace ? { nodeMonitorGracePeriodSeconds: seconds(grace, '--node-monitor-grace-period', 40) } : {}),
+      ...(toleration ? { defaultUnreachableTolerationSeconds: seconds(toleration, '--default-unreachable-toleration', 300) } : {}),
+    })
     const secs = ((performance.now() - started) / 1000).toFixed(2)
     io.out(`Cluster "${state.name}" is up in ${secs}s. Underlay ${state.addressing.underlayCidr} on bridge kw-${state.name}.`)
     io.out(await nodeTable(await clientFor(state.name), state))

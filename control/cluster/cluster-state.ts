@@ -33,6 +33,16 @@ export interface ClusterState {
   addressing: AddressingInput
   underlayMtu: number
   nodes: NodeRecord[]
+  /** kube-controller-manager's node lifecycle knobs (defaults 40 s and 300 s). */
+  nodeMonitorGracePeriodSeconds?: number
+  defaultUnreachableTolerationSeconds?: number
+}
+
+export const DEFAULT_NODE_MONITOR_GRACE_SECONDS = 40
+
+/** Agents post Ready well inside the grace period (kubelet: every 10 s against 40 s). */
+export function heartbeatMs(state: ClusterState): number {
+  return Math.min(10_000, ((state.nodeMonitorGracePeriodSeconds ?? DEFAULT_NODE_MONITOR_GRACE_SECONDS) * 1000) / 4)
 }
 
 export function statePath(cluster: string): string {

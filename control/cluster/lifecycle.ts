@@ -28,6 +28,7 @@ import { clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from './cluste
 import {
   type ClusterState,
   clusterExists,
+  loadState,
   type NodeRecord,
   removeClusterFiles,
   saveState,
@@ -49,10 +50,34 @@ export interface UpOptions {
   underlayCidr?: string
   clusterCidr?: string
   serviceCidr?: string
+  nodeMonitorGracePeriodSeconds?: number
+  defaultUnreachableTolerationSeconds?: number
+}
+
+/** The control plane of an existing cluster, if its process runs. */
+export function controlPlaneRunning(cluster: string): boolean {
+  return pidsWithTitle(controlPlaneTitle(cluster)).length > 0
+}
+
+/**
+ * `up` on a cluster whose control plane is gone (killed, host restarted
+ * kubewire's processes): start it again on the same store; agents adopt their pods.
+ */
+export async function clusterResume(cluster: string): Promise<ClusterState> {
+  const state = loadState(cluster)
+  await withClusterLock(cluster, async () => {
+    await startControlPlane(cluster)
+  })
+  await waitForNodes(state)
+  setCurrentCluster(cluster)
+  return state
 }
 
 export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   const names = new ClusterNames(options.name)
+  if (clusterExists(names.cluster) && !controlPlaneRunning(names.cluster) && listNetns().includes(names.nodeNetns(nodeName(1)))) {
+    return clusterResume(names.cluster)
+  }
   const backendOf = (node: string) => getBackend(options.nodeBackends?.[node] ?? options.backend, { cluster: names.cluster })
   backendOf(nodeName(1))
   const state = await withGlobalLock(() =>
@@ -94,6 +119,8 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
         },
         underlayMtu: DEFAULTS.underlayMtu,
         nodes,
+        ...(options.nodeMonitorGracePeriodSeconds !== undefined ? { nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds } : {}),
+        ...(options.defaultUnreachableTolerationSeconds !== undefined ? { defaultUnreachableTolerationSeconds: options.defaultUnreachableTolerationSeconds } : {}),
       }
       try {
         saveState(state)

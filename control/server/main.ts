@@ -36,7 +36,12 @@ const server = await createApiServer({
   tlsDir: files.pki,
   token,
   advertiseAddress: hostIP,
-  handlerOptions: { settings: { serviceCidr: state.addressing.serviceCidr } },
+  handlerOptions: {
+    settings: {
+      serviceCidr: state.addressing.serviceCidr,
+      ...(state.defaultUnreachableTolerationSeconds !== undefined ? { defaultTolerationSeconds: state.defaultUnreachableTolerationSeconds } : {}),
+    },
+  },
 })
 await writeKubeconfig(files.kubeconfig, { server: `https://${hostIP}:${API_PORT}`, caCert: server.certificates.caCert, token, contextName: cluster })
 const client = new LocalClient(server.handler)
@@ -47,7 +52,14 @@ const controllers = startControllers({
       ...(options?.labelSelector ? { labelSelector: options.labelSelector } : {}),
       ...(options?.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
     }),
-  options: { host: 'control-plane', logger: jsonLogger({ write: line => process.stdout.write(line + '\n') }) },
+  options: {
+    host: 'control-plane',
+    logger: jsonLogger({ write: line => process.stdout.write(line + '\n') }),
+    nodeLifecycle: {
+      ...(state.nodeMonitorGracePeriodSeconds !== undefined ? { gracePeriodMs: state.nodeMonitorGracePeriodSeconds * 1000, monitorPeriodMs: Math.min(5000, state.nodeMonitorGracePeriodSeconds * 250) } : {}),
+      ...(state.defaultUnreachableTolerationSeconds !== undefined ? { tolerationSeconds: state.defaultUnreachableTolerationSeconds } : {}),
+    },
+  },
 })
 
 const supervisor = new AgentSupervisor(log)

@@ -21,10 +21,10 @@ const UPDATABLE_POD_SPEC_FIELDS =
   '`spec.tolerations` (only additions to existing tolerations),' +
   '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'
 
-/** DefaultTolerationSeconds admission: pods ride out a NotReady or unreachable node for 5 minutes. */
-const DEFAULT_TOLERATIONS = [
-  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+/** DefaultTolerationSeconds admission: pods ride out a NotReady or unreachable node for 5 minutes (configurable). */
+const defaultTolerations = (seconds: number) => [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds },
 ]
 
 function spec(object: KubeObject): JsonRecord {
@@ -125,14 +125,17 @@ export const pods = defineResource({
       if (podSpec.preemptionPolicy === undefined) podSpec.preemptionPolicy = 'PreemptLowerPriority'
     },
     prepareForCreate(object) {
+      object.status = { phase: 'Pending', qosClass: qosClass(spec(object)) }
+    },
+    async admit(object, old, context) {
+      if (old) return
       const podSpec = spec(object)
       const tolerations = Array.isArray(podSpec.tolerations) ? [...podSpec.tolerations] : []
-      for (const toleration of DEFAULT_TOLERATIONS) {
+      for (const toleration of defaultTolerations(context.settings.defaultTolerationSeconds ?? 300)) {
         const present = tolerations.some(t => isRecord(t) && t.key === toleration.key && (t.effect ?? toleration.effect) === toleration.effect)
         if (!present) tolerations.push({ ...toleration })
       }
       podSpec.tolerations = tolerations
-      object.status = { phase: 'Pending', qosClass: qosClass(podSpec) }
     },
     validate(object) {
       return validatePodSpec(object.spec, 'spec')
