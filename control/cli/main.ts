@@ -11,7 +11,7 @@ import type { ApiClient } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { clusterFiles } from '../cluster/cluster-files.ts'
 import { currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
-import { clusterDown, clusterUp } from '../cluster/lifecycle.ts'
+import { clusterDown, clusterUp, nodeAdd, nodeRemove } from '../cluster/lifecycle.ts'
 import { deletePodsAndWait, execArgv, followLog, nodeTable, podCondition, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
 import { humanAge, renderTable } from './table.ts'
 
@@ -23,6 +23,7 @@ Cluster:
               [--default-unreachable-toleration 300s]
   kubewire down [--name C]
   kubewire status [--name C]
+  kubewire node add | kubewire node remove NODE
 
 Pods:
   kubewire run NAME [--image IMG] [--node NODE] [-n NS] [--command] [-- CMD|ARG...]
@@ -245,6 +246,23 @@ const verbs: Record<string, Handler> = {
     const deleted = await deletePodsAndWait(client, values.namespace ?? 'default', podNames, grace, seconds(values.timeout, '--timeout', 120) * 1000)
     for (const p of deleted) io.out(`pod "${p}" deleted`)
     return 0
+  },
+
+  async node(args, _command, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: clusterOption })
+    const [action, nodeName] = positionals
+    const cluster = resolveCluster(values.name)
+    if (action === 'add' && !nodeName) {
+      const node = await nodeAdd(cluster)
+      io.out(`node/${node.name} added (${node.underlayIP}, pods ${node.podCIDR})`)
+      return 0
+    }
+    if (action === 'remove' && nodeName) {
+      await nodeRemove(cluster, nodeName)
+      io.out(`node/${nodeName} removed`)
+      return 0
+    }
+    throw new KubewireError('EUSAGE', 'usage: kubewire node add | kubewire node remove NODE')
   },
 
   async wait(args, _command, io) {

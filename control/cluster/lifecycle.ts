@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { KubewireError } from '../../dataplane/errors.ts'
-import { ipJson } from '../../dataplane/exec/ip.ts'
+import { ipBatch, ipJson } from '../../dataplane/exec/ip.ts'
 import { AddressingPlan, DEFAULTS } from '../../dataplane/ipam/addressing-plan.ts'
 import { networkOf } from '../../dataplane/ipam/cidr.ts'
 import { type AddressInUse, chooseUnderlay } from '../../dataplane/ipam/underlay-choice.ts'
@@ -17,7 +17,7 @@ import { createClusterNetwork } from '../../dataplane/network/cluster-network.ts
 import { listNetns, pidsWithTitle } from '../../dataplane/netns/netns.ts'
 import { getBackend } from '../../dataplane/overlay/backends.ts'
 import { removeCreatedMountpoints } from '../../dataplane/process/mountpoints.ts'
-import { waitGone } from '../../dataplane/process/container.ts'
+import { stopProcessesInNetns, waitGone } from '../../dataplane/process/container.ts'
 import { type SweepResult, sweepCluster } from '../../dataplane/cleanup.ts'
 import { readJsonFile } from '../../dataplane/util/json-file.ts'
 import { generateToken } from '../apiserver/tls/kubeconfig.ts'
@@ -269,4 +269,86 @@ async function rootAddresses(): Promise<AddressInUse[]> {
   return links.flatMap(link =>
     link.addr_info.filter(a => a.family === 'inet').map(a => ({ device: link.ifname, cidr: networkOf(a.local, a.prefixlen) })),
   )
+}
+
+/**
+ * `kubewire node add`: one more node namespace on the underlay, recorded, and
+ * its agent started by the control plane (SIGHUP); resolves once it is Ready
+ * and every node's overlay has it as a peer.
+ */
+export async function nodeAdd(cluster: string): Promise<NodeRecord> {
+  const names = new ClusterNames(cluster)
+  const { state, node } = await withClusterLock(cluster, async () => {
+    const state = loadState(cluster)
+    const plan = new AddressingPlan(state.addressing)
+    const used = new Set(state.nodes.map(n => n.index))
+    let index = 1
+    while (used.has(index)) index++
+    if (index > plan.maxNodes) throw new KubewireError('ERANGE', `the cluster has its maximum of ${plan.maxNodes} nodes`)
+    const name = nodeName(index)
+    const node: NodeRecord = { name, ...plan.node(index), netns: names.nodeNetns(name), uplink: names.nodeUplink(index), backend: state.backend, backendData: {} }
+    await createClusterNetwork({
+      bridge: names.underlayBridge,
+      hostIP: plan.hostIP,
+      underlayPrefixLength: plan.underlay.prefix,
+      underlayMtu: state.underlayMtu,
+      clusterCidr: plan.cluster.text,
+      masqueradeTable: names.nftTable('masq'),
+      nodes: [{ netns: node.netns, uplink: node.uplink, underlayIP: node.underlayIP, podGateway: node.podGateway, podPrefixLength: plan.nodeSubnetPrefix }],
+    })
+    state.nodes.push(node)
+    state.nodes.sort((a, b) => a.index - b.index)
+    saveState(state)
+    return { state, node }
+  })
+  signalControlPlane(cluster, 'SIGHUP')
+  await waitForNodes(state)
+  return node
+}
+
+/**
+ * `kubewire node remove NODE`: drain (its pods are deleted gracefully and
+ * replaced elsewhere by their controllers), stop its agent, delete the Node
+ * (every other overlay drops it), then remove its namespace and link.
+ */
+export async function nodeRemove(cluster: string, node: string): Promise<void> {
+  const state = loadState(cluster)
+  const record = state.nodes.find(n => n.name === node)
+  if (!record) throw new KubewireError('ENOTFOUND', `nodes "${node}" not found`)
+  if (state.nodes.length === 1) throw new KubewireError('EUSAGE', `cannot remove ${node}: it is the cluster's last node`)
+  const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
+  try {
+    await client.patch(RESOURCES.nodes, undefined, node, { spec: { unschedulable: true } })
+    const pods = (await client.list(RESOURCES.pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items
+    await Promise.all(pods.map(p => client.delete(RESOURCES.pods, p.metadata.namespace, p.metadata.name as string).catch(() => {})))
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    while ((await client.list(RESOURCES.pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items.length > 0) {
+      if (Date.now() > deadline) throw new KubewireError('ETIMEDOUT', `pods on ${node} were not removed within ${READY_TIMEOUT_MS / 1000} s`)
+      await new Promise(r => setTimeout(r, 100))
+    }
+    await withClusterLock(cluster, async () => {
+      const now = loadState(cluster)
+      now.nodes = now.nodes.filter(n => n.name !== node)
+      saveState(now)
+    })
+    signalControlPlane(cluster, 'SIGHUP')
+    await waitGone(pidsWithTitle(`kubewire-agent ${cluster} ${node}`), 10_000)
+    await client.delete(RESOURCES.nodes, undefined, node).catch(() => {})
+  } finally {
+    client.close()
+  }
+  const names = new ClusterNames(cluster)
+  await sweepNode(names, record)
+}
+
+async function sweepNode(names: ClusterNames, node: NodeRecord): Promise<void> {
+  await stopProcessesInNetns([node.netns], 2_000)
+  await ipBatch(null, listNetns().includes(node.netns) ? [`netns del ${node.netns}`] : [])
+  await ipBatch(null, [`link del ${node.uplink}`]).catch(() => {})
+}
+
+function signalControlPlane(cluster: string, name: NodeJS.Signals): void {
+  const pids = pidsWithTitle(controlPlaneTitle(cluster))
+  if (pids.length === 0) throw new KubewireError('ECONTROLPLANE', `the control plane of "${cluster}" is not running (start it with: kubewire up --name ${cluster})`)
+  for (const pid of pids) signal(pid, name)
 }
