@@ -1,7 +1,7 @@
 // The CLI verbs that need more than the API: `run` builds a Pod like kubectl
 // run, `exec` and `logs` reach the container's namespaces and log files on
 // this machine (what kubectl gets from the kubelet through the API server),
-// `wait` polls a condition, `delete pod` waits until pods are gone.
+// `wait` polls a condition.
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs'
 import { KubewireError } from '../../dataplane/errors.ts'
 import { containerInitPid } from '../../dataplane/process/container.ts'
@@ -123,26 +123,6 @@ export async function waitFor(what: string, timeoutMs: number, check: () => Prom
 export async function podCondition(client: ApiClient, namespace: string, name: string, condition: string): Promise<boolean> {
   const pod = await getPod(client, namespace, name)
   return (pod.status?.conditions ?? []).some(c => c.type.toLowerCase() === condition.toLowerCase() && c.status === 'True')
-}
-
-/** Delete pods and wait until they are gone (kubectl delete's default --wait). */
-export async function deletePodsAndWait(client: ApiClient, namespace: string, names: readonly string[], graceSeconds: number | undefined, timeoutMs: number): Promise<string[]> {
-  for (const name of names) await getPod(client, namespace, name) // NotFound before anything is deleted
-  for (const name of names) {
-    await client.delete(RESOURCES.pods, namespace, name, graceSeconds === undefined ? {} : { gracePeriodSeconds: graceSeconds })
-  }
-  await waitFor(`pods ${names.join(', ')} to be deleted`, timeoutMs, async () => {
-    for (const name of names) {
-      try {
-        await getPod(client, namespace, name)
-        return false
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'NotFound') throw e
-      }
-    }
-    return true
-  })
-  return [...names]
 }
 
 export async function nodeTable(client: ApiClient, state: ClusterState): Promise<string> {

@@ -12,7 +12,8 @@ import { HttpClient } from '../client/http-client.ts'
 import { clusterFiles } from '../cluster/cluster-files.ts'
 import { currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
 import { clusterDown, clusterUp, nodeAdd, nodeRemove } from '../cluster/lifecycle.ts'
-import { deletePodsAndWait, execArgv, followLog, nodeTable, podCondition, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
+import { execArgv, followLog, nodeTable, podCondition, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
+import { HttpDiscovery, kubectlVerbs, splitGlobalFlags } from './kubectl/index.ts'
 import { humanAge, renderTable } from './table.ts'
 
 const usage = (): string => `kubewire: Kubernetes networking, emulated for real with Linux namespaces
@@ -29,8 +30,16 @@ Pods:
   kubewire run NAME [--image IMG] [--node NODE] [-n NS] [--command] [-- CMD|ARG...]
   kubewire exec POD|NODE [-c CONTAINER] [-n NS] -- CMD [ARG...]
   kubewire logs POD [-c CONTAINER] [-n NS] [-f] [--previous]
-  kubewire delete pod POD... [-n NS] [--grace-period SECONDS]
   kubewire wait --for=condition=Ready|--for=delete pod/NAME [-n NS] [--timeout=60s]
+
+Like kubectl (add --cluster C to pick a cluster):
+  kubewire apply -f FILE|DIR|-        kubewire create -f FILE | namespace NAME | deployment NAME --image=IMG
+  kubewire get KIND [NAME] [-n NS|-A] [-l SEL] [-o wide|json|yaml|name|jsonpath=...] [-w]
+  kubewire describe KIND NAME         kubewire delete (-f FILE | KIND NAME... | KIND -l SEL)
+  kubewire scale deployment/NAME --replicas=N
+  kubewire rollout status|history|undo|restart|pause|resume deployment/NAME
+  kubewire set image deployment/NAME CONTAINER=IMAGE   kubewire label|annotate KIND NAME K=V
+  kubewire expose deployment NAME --port=P             kubewire api-resources | version
 
 Every command acts on the cluster named by --name, else $KUBEWIRE_CLUSTER,
 else the one brought up last. Nodes are node-1 ... node-N. The cluster's
@@ -58,11 +67,13 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return verb ? 0 : 1
     }
     const handler = verbs[verb]
-    if (!handler) throw new KubewireError('EUSAGE', `unknown command "${verb}" for "kubewire"\n\n${usage()}`)
+    const kubectl = kubectlVerbs[verb]
+    if (!handler && !kubectl) throw new KubewireError('EUSAGE', `unknown command "${verb}" for "kubewire"\n\n${usage()}`)
     if (process.getuid?.() !== 0) {
       throw new KubewireError('ENOTROOT', 'kubewire needs root: it creates network namespaces, links and nftables tables (try: sudo npx kubewire ...)')
     }
-    return await handler(args, command, io)
+    if (handler) return await handler(args, command, io)
+    return await runKubectlVerb(verb, args, command, io)
   } catch (e) {
     if (e instanceof StatusError) {
       io.err(`Error from server (${e.status.reason}): ${e.status.message}`)
@@ -230,24 +241,6 @@ const verbs: Record<string, Handler> = {
     return 0
   },
 
-  async delete(args, _command, io) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { ...clusterOption, ...namespaceOption, 'grace-period': { type: 'string' }, timeout: { type: 'string' } },
-    })
-    const [kind, ...podNames] = positionals
-    if (!kind || !['pod', 'pods', 'po'].includes(kind) || podNames.length === 0) {
-      throw new KubewireError('EUSAGE', 'usage: kubewire delete pod POD...')
-    }
-    const grace = values['grace-period'] === undefined ? undefined : Number(values['grace-period'])
-    if (grace !== undefined && !(grace >= 0)) throw new KubewireError('EUSAGE', `--grace-period must be a number of seconds, not "${values['grace-period']}"`)
-    const client = await clientFor(resolveCluster(values.name))
-    const deleted = await deletePodsAndWait(client, values.namespace ?? 'default', podNames, grace, seconds(values.timeout, '--timeout', 120) * 1000)
-    for (const p of deleted) io.out(`pod "${p}" deleted`)
-    return 0
-  },
-
   async node(args, _command, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: clusterOption })
     const [action, nodeName] = positionals
@@ -291,6 +284,31 @@ const verbs: Record<string, Handler> = {
     io.out(`pod/${name} condition met`)
     return 0
   },
+}
+
+/**
+ * The kubectl verbs (apply, get, describe, delete, scale, rollout, ...): the
+ * cluster comes from kubectl's own global flag --cluster (or --kubeconfig),
+ * else $KUBEWIRE_CLUSTER, else the current one, since --name means other
+ * things to these verbs (expose --name). Ctrl-C ends a watch cleanly.
+ */
+async function runKubectlVerb(verb: string, args: string[], command: string[] | undefined, io: Io): Promise<number> {
+  const global = splitGlobalFlags(args)
+  const kubeconfig = global.kubeconfig ?? clusterFiles(resolveCluster(global.cluster)).kubeconfig
+  const client = await HttpClient.fromKubeconfig(kubeconfig)
+  openClients.push(client)
+  const abort = new AbortController()
+  const onInterrupt = () => abort.abort()
+  process.once('SIGINT', onInterrupt)
+  try {
+    return await (kubectlVerbs[verb] as NonNullable<(typeof kubectlVerbs)[string]>)(global.args, command, io, {
+      client,
+      discovery: await HttpDiscovery.fromKubeconfig(kubeconfig),
+      signal: abort.signal,
+    })
+  } finally {
+    process.off('SIGINT', onInterrupt)
+  }
 }
 
 function spawnInherit(argv: string[], io: Io): Promise<number> {
