@@ -27,13 +27,19 @@ for (const pod of ['web-1', 'web-2', 'client']) await kw('wait', '--for=conditio
 await kw('status')
 await kw('exec', 'client', '--', 'curl', '-sI', 'http://10.244.1.2/')
 await kw('exec', 'client', '--', 'ping', '-c', '2', '10.244.1.2')
+await kw('apply', '-f', 'examples/hello.yaml')
+await kw('rollout', 'status', 'deployment/hello', '--timeout=60s')
+await kw('get', 'pods', '-l', 'app=hello', '-o', 'wide')
 const kubeconfig = clusterFiles(CLUSTER).kubeconfig
 
 console.log(`
 ${bold('It works:')} pod "client" on node-2 reached pod "web-1" on node-1 (10.244.1.2)
-through node-2's routing table, the underlay bridge kw-${CLUSTER} and node-1's cni0.
+through node-2's routing table, the underlay bridge kw-${CLUSTER} and node-1's cni0;
+the Deployment in examples/hello.yaml rolled out 3 replicas across both nodes.
 
 Try next:
+  npx kubewire scale deployment/hello --replicas=6 && npx kubewire get pods -o wide
+  npx kubewire describe deployment hello
   npx kubewire exec client -- curl -s http://10.244.2.2:9376/     # a pod on the same node (answers its hostname)
   npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
   npx kubewire exec web-1 -- ps ax                                # the pod's own PID namespace
