@@ -156,21 +156,34 @@ export class Scheduler extends Controller {
     }
 
     const node = result.node
-    let bound: Pod
-    try {
-      bound = await this.client.patch<Pod>(RESOURCES.pods, ns, name, {
-        metadata: { resourceVersion: pod.metadata.resourceVersion },
-        spec: { nodeName: node },
-      }, 'merge')
-      this.assumed.set(key, { pod: bound, at: now })
-    } catch (err) {
-      if (isNotFound(err)) return
-      throw err
-    }
+    // The binding cycle runs apart from the scheduling cycle, as in
+    // kube-scheduler: the pod is assumed on its node at once (the next pod is
+    // scheduled against it) while one write through pods/binding sets
+    // spec.nodeName and the PodScheduled condition.
+    this.assumed.set(key, { pod: { ...pod, spec: { ...pod.spec, nodeName: node } } as Pod, at: now })
     this.unschedulable.delete(key)
-    this.logger.info('scheduled', { pod: key, node, candidates: result.scores?.length ?? 0 })
+    void this.bind(pod, key, node, result.scores?.length ?? 0)
+  }
+
+  private async bind(pod: Pod, key: string, node: string, candidates: number): Promise<void> {
+    const ns = pod.metadata.namespace
+    const name = pod.metadata.name ?? ''
+    try {
+      await this.client.create(RESOURCES.pods, ns, {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, ...(ns ? { namespace: ns } : {}), ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
+        target: { apiVersion: 'v1', kind: 'Node', name: node },
+      }, 'binding')
+    } catch (err) {
+      this.assumed.delete(key)
+      if (isNotFound(err)) return
+      this.logger.warn('binding failed; will retry', { pod: key, node, err })
+      this.queue.add(key)
+      return
+    }
+    this.logger.info('scheduled', { pod: key, node, candidates })
     this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns ?? ''}/${name} to ${node}`)
-    await this.setScheduledCondition(bound, { type: 'PodScheduled', status: 'True' }, now)
   }
 
   // PodScheduled on the pod's status, written only when it changes. The

@@ -20,6 +20,7 @@ process.env.KUBEWIRE_HOME = home
 const cluster = `start${process.pid % 1000}`
 
 interface Pod extends KubeObject {
+  spec?: { nodeName?: string }
   status?: { conditions?: { type: string; status: string }[] }
 }
 
@@ -32,12 +33,14 @@ async function main(): Promise<void> {
   const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
   const seen = new Map<string, number>()
   const readyAt = new Map<string, number>()
+  const boundAt = new Map<string, number>()
   let allReady: () => void = () => {}
   const done = new Promise<void>(r => (allReady = r))
   const watch = await client.watch<Pod>(RESOURCES.pods, 'default', { labelSelector: 'app=bench' }, event => {
     const name = event.object.metadata.name as string
     const now = performance.now()
     if (!seen.has(name)) seen.set(name, now)
+    if (event.object.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now)
     const ready = (event.object.status?.conditions ?? []).some(c => c.type === 'Ready' && c.status === 'True')
     if (ready && !readyAt.has(name)) {
       readyAt.set(name, now)
@@ -65,6 +68,9 @@ async function main(): Promise<void> {
   console.log(`kubewire pod startup: Deployment of ${replicas} pods on ${values.nodes} nodes (host-gw), ${new Date().toISOString()}`)
   console.log(`pods Ready: ${readyAt.size}/${replicas}`)
   console.log(`create -> Ready per pod: p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms, max ${pct(latencies, 100).toFixed(0)} ms`)
+  const toBound = [...boundAt].map(([name, at]) => at - (seen.get(name) ?? at)).sort((a, b) => a - b)
+  const boundToReady = [...readyAt].map(([name, at]) => at - (boundAt.get(name) ?? at)).sort((a, b) => a - b)
+  console.log(`  of which create -> bound: p50 ${pct(toBound, 50).toFixed(0)} ms, p99 ${pct(toBound, 99).toFixed(0)} ms; bound -> Ready: p50 ${pct(boundToReady, 50).toFixed(0)} ms, p99 ${pct(boundToReady, 99).toFixed(0)} ms`)
   console.log(`Deployment created -> all ${replicas} Ready: ${total.toFixed(0)} ms`)
   console.log(`cluster up: ${upMs.toFixed(0)} ms`)
   console.log(`target p99 < 1000 ms: ${pct(latencies, 99) < 1000 ? 'met' : 'NOT met'}`)

@@ -166,6 +166,9 @@ t.test('a frozen node agent: the node turns NotReady and its pods are reschedule
 })
 
 t.test('the control plane survives kill -9: every object and resourceVersion intact', async t => {
+  // A settled cluster first: the evictions above may still be finishing.
+  await waitFor('a settled rollout', () => rolledOut(3), 30_000)
+  await waitFor('no pod terminating', async () => (await client.list<Pod>(RESOURCES.pods, 'default')).items.every(p => !p.metadata.deletionTimestamp), 30_000)
   const before = await client.list(RESOURCES.pods, 'default')
   const deploymentBefore = await deployment()
   const [pid] = pidsWithTitle(`kubewire-control-plane ${name}`)

@@ -285,7 +285,19 @@ export class FakeApi implements ApiClient {
     }
   }
 
-  async create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, subresource?: 'binding'): Promise<T> {
+    if (subresource === 'binding') {
+      // pods/binding as the API server does it: spec.nodeName once, and PodScheduled=True.
+      const target = (object as unknown as { target: { name: string } }).target.name
+      const name = object.metadata.name as string
+      this.record({ verb: 'create', resource: 'pods/binding', namespace, name })
+      await this.patch(ref, namespace, name, { spec: { nodeName: target } }, 'merge')
+      const pod = await this.get<KubeObject & { status?: { conditions?: object[] } }>(ref, namespace, name)
+      const conditions = (pod.status?.conditions ?? []).filter(c => (c as { type?: string }).type !== 'PodScheduled')
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(this.clock.now()) })
+      await this.patch(ref, namespace, name, { status: { conditions } }, 'merge', 'status')
+      return object
+    }
     this.record({ verb: 'create', resource: ref.resource, namespace, name: object.metadata.name })
     const info = kindOf(ref)
     const o = clone(object) as KubeObject
