@@ -6,6 +6,7 @@ import { statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { KubewireError } from '../../dataplane/errors.ts'
 import { backendTypes } from '../../dataplane/overlay/backends.ts'
+import { readVxlanStats } from '../../dataplane/overlay/vxlan.ts'
 import { StatusError } from '../api/status-error.ts'
 import type { ApiClient } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
@@ -25,6 +26,7 @@ Cluster:
   kubewire down [--name C]
   kubewire status [--name C]
   kubewire node add | kubewire node remove NODE
+  kubewire overlay stats [NODE...] [-o json]     (vxlan backend: frames, bytes, drops by reason)
 
 Pods:
   kubewire run NAME [--image IMG] [--node NODE] [-n NS] [--command] [-- CMD|ARG...]
@@ -256,6 +258,32 @@ const verbs: Record<string, Handler> = {
       return 0
     }
     throw new KubewireError('EUSAGE', 'usage: kubewire node add | kubewire node remove NODE')
+  },
+
+  async overlay(args, _command, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...clusterOption, output: { type: 'string', short: 'o' } } })
+    const [action, ...nodes] = positionals
+    if (action !== 'stats') throw new KubewireError('EUSAGE', 'usage: kubewire overlay stats [NODE...] [-o json]')
+    const state = loadState(resolveCluster(values.name))
+    const chosen = state.nodes.filter(n => nodes.length === 0 || nodes.includes(n.name))
+    const rows: string[][] = []
+    const all: Record<string, unknown> = {}
+    for (const node of chosen) {
+      if (node.backend !== 'vxlan') {
+        rows.push([node.name, node.backend, '-', '-', '-', '-', 'counters only for the vxlan backend'])
+        continue
+      }
+      const stats = await readVxlanStats(clusterFiles(state.name).run, node.name)
+      all[node.name] = stats
+      const drops = [...Object.entries(stats.drops.tx).map(([k, n]) => [`tx-${k}`, n] as const), ...Object.entries(stats.drops.rx).map(([k, n]) => [`rx-${k}`, n] as const)]
+        .filter(([, n]) => n > 0).map(([why, n]) => `${why}=${n}`).join(' ') || 'none'
+      const tx = stats.tx as Record<string, number>
+      const rx = stats.rx as Record<string, number>
+      rows.push([node.name, node.backend, String(tx.frames ?? 0), String(tx.bytes ?? 0), String(rx.frames ?? 0), String(rx.bytes ?? 0), drops])
+    }
+    if (values.output === 'json') io.out(JSON.stringify(all, null, 2))
+    else io.out(renderTable(['NODE', 'BACKEND', 'TX-FRAMES', 'TX-BYTES', 'RX-FRAMES', 'RX-BYTES', 'DROPS'], rows))
+    return 0
   },
 
   async wait(args, _command, io) {

@@ -29,6 +29,17 @@
 // whatever the caller's read buffer holds (the 10-byte vnet header it read in
 // front of the frame is free once decoded, enough for a VXLAN header).
 //
+// segmentHeaders() does the same without copying payloads: each segment's
+// rebuilt headers go into the arena (headroom in front, back to back at a
+// stride of headroom + headers) and the sink is told where that segment's
+// payload is in the input frame, so the caller can send headers and payload
+// as a gather list (sendmmsg iovecs) and the kernel's copy is the only one.
+// The TCP checksums are the same; they are summed over the input frame.
+// With `partialChecksums` it leaves each segment's TCP checksum partial
+// instead (the pseudo-header sum, not inverted, as Linux does for
+// CHECKSUM_PARTIAL): for receivers that finish or skip it themselves, which
+// saves summing the payload at all.
+//
 // Header lengths come from the packet, not from hdr_len/csum_start, because
 // the kernel reports hdr_len as the skb's linear length, which may include
 // payload. Malformed or unsupported input returns a reason; nothing throws.
@@ -57,6 +68,20 @@ export type TsoDropReason =
 
 /** Receives each output frame: `length` bytes at `offset` of `buf`. */
 export type SegmentSink = (buf: Buffer, offset: number, length: number) => void
+
+/**
+ * Receives each segment of segmentHeaders(): its headers are `headerLength`
+ * bytes at `headerOffset` of `headers` (the arena), its payload
+ * `payloadLength` bytes at `payloadOffset` of `payload` (the input frame).
+ */
+export type SegmentHeaderSink = (
+  headers: Buffer,
+  headerOffset: number,
+  headerLength: number,
+  payload: Buffer,
+  payloadOffset: number,
+  payloadLength: number,
+) => void
 
 export interface TsoSegmenterOptions {
   /** Free bytes left in front of every segment, e.g. VXLAN_HEADER_LEN. */
@@ -126,7 +151,50 @@ export class TsoSegmenter {
     return this.#splitTcp4(vnet.gsoSize, frame, offset, length, emit)
   }
 
-  #splitTcp4(mss: number, frame: Buffer, offset: number, length: number, emit: SegmentSink): number | TsoDropReason {
+  /**
+   * Like segment(), but for a TSO frame only the segments' headers are
+   * written (into the arena, at a stride of headroom + header length) and
+   * each payload stays in `frame`: `emit` gets both places. A frame with
+   * gso_type NONE is emitted whole as headers with an empty payload (its
+   * partial checksum completed in place). `frame` must stay untouched while
+   * the caller uses the payload ranges.
+   */
+  segmentHeaders(
+    vnet: Readonly<VirtioNetHeader>,
+    frame: Buffer,
+    offset: number,
+    length: number,
+    emit: SegmentHeaderSink,
+    partialChecksums = false,
+  ): number | TsoDropReason {
+    if (
+      !(offset >= 0 && length >= 0 && offset + length <= frame.length) ||
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length)
+    ) {
+      return 'too-short'
+    }
+    if (vnet.gsoType === VNET_GSO_NONE) {
+      if ((vnet.flags & VNET_F_NEEDS_CSUM) !== 0 && !partialChecksums &&
+          !completePartialChecksum(frame, vnet.csumStart, vnet.csumOffset, offset, offset + length)) {
+        return 'bad-csum-offset'
+      }
+      emit(frame, offset, length, frame, offset + length, 0)
+      return 1
+    }
+    if ((vnet.gsoType & ~VNET_GSO_ECN) !== VNET_GSO_TCPV4) return 'unsupported-gso'
+    return this.#splitTcp4(vnet.gsoSize, frame, offset, length, undefined, emit, partialChecksums)
+  }
+
+  #splitTcp4(
+    mss: number,
+    frame: Buffer,
+    offset: number,
+    length: number,
+    emit: SegmentSink | undefined,
+    emitHeaders?: SegmentHeaderSink,
+    partialChecksums = false,
+  ): number | TsoDropReason {
     if (length < ETH_HEADER_LEN + 20 + 20) return 'too-short'
     if (((frame[offset + ETH_TYPE_OFFSET]! << 8) | frame[offset + ETH_TYPE_OFFSET + 1]!) !== ETHERTYPE_IPV4) {
       return 'not-ipv4'
@@ -151,7 +219,8 @@ export class TsoSegmenter {
     const count = payload === 0 ? 1 : Math.ceil(payload / mss)
     if (count > this.maxSegments) return 'too-many-segments'
     const headroom = this.headroom
-    const stride = headroom + headers + Math.min(mss, payload)
+    const gather = emitHeaders !== undefined
+    const stride = headroom + headers + (gather ? 0 : Math.min(mss, payload))
     this.#reserve(count * stride)
     const arena = this.#arena
 
@@ -192,7 +261,7 @@ export class TsoSegmenter {
       if (i > 0) arena.copyWithin(start, firstStart, firstStart + headers)
       const from = i * mss
       const size = Math.min(mss, payload - from)
-      frame.copy(arena, start + headers, payloadStart + from, payloadStart + from + size)
+      if (!gather) frame.copy(arena, start + headers, payloadStart + from, payloadStart + from + size)
 
       const aip = start + ETH_HEADER_LEN
       const total = ihl + doff + size
@@ -217,15 +286,23 @@ export class TsoSegmenter {
       arena[atcp + 13] = flags
       // The payload starts doff (a multiple of 4) bytes into the TCP segment,
       // so its sum adds to the header's without byte swapping.
-      const tcpCsum = ~foldSum(
-        tcpBase + (seq >>> 16) + (seq & 0xffff) + flags + pseudoBase + doff + size +
-          onesComplementSum(arena, start + headers, size),
-      ) & 0xffff
+      const tcpCsum = partialChecksums
+        ? foldSum(pseudoBase + doff + size)
+        : ~foldSum(
+          tcpBase + (seq >>> 16) + (seq & 0xffff) + flags + pseudoBase + doff + size +
+            (gather ? onesComplementSum(frame, payloadStart + from, size) : onesComplementSum(arena, start + headers, size)),
+        ) & 0xffff
       arena[atcp + 16] = tcpCsum >>> 8
       arena[atcp + 17] = tcpCsum & 0xff
     }
-    for (let i = 0; i < count; i++) {
-      emit(arena, headroom + i * stride, headers + Math.min(mss, payload - i * mss))
+    if (emitHeaders) {
+      for (let i = 0; i < count; i++) {
+        emitHeaders(arena, headroom + i * stride, headers, frame, payloadStart + i * mss, Math.min(mss, payload - i * mss))
+      }
+    } else if (emit) {
+      for (let i = 0; i < count; i++) {
+        emit(arena, headroom + i * stride, headers + Math.min(mss, payload - i * mss))
+      }
     }
     return count
   }

@@ -1,0 +1,384 @@
+// The data-path thread: reads the TAP and sends VXLAN, receives VXLAN and
+// writes the TAP. This file is the thin shell around encap-path.ts and
+// decap-path.ts: the loop, the native buffers and the syscalls.
+//
+// Why a worker thread with blocking calls: the control thread (the process's
+// main thread: control socket, stats, logs) must never stall packets, and a
+// data path that owns its thread needs no event loop round trip per batch.
+// The loop drains what poll() says is readable: TAP frames until EAGAIN, then
+// one sendmmsg for the batch; a recvmmsg batch (UDP GRO: up to 64 datagrams
+// per message), coalesced and written; then sleeps in poll() on both fds. The
+// poll timeout (250 ms) bounds how long a quiet thread takes to notice a stop
+// request; a peer-table change is seen at the start of the next batch (one
+// Atomics.load per batch).
+//
+// Why one thread for both directions (the default; `--threads 2` splits them):
+// measured on 2 cores, two threads were no faster under TCP load (data one
+// way, ACKs the other), and one thread answers a ping with one wake-up less:
+// the node answers inside our TAP write, so the reply is read and sent
+// before the thread sleeps again. Wake-ups are most of a user-space path's
+// latency (each costs ~100 us on an idle virtual CPU).
+//
+// Memory that the kernel reads through pointers (message vectors, receive
+// slots, iovecs, the poll structure) is allocated once, outside the V8 heap.
+import { parentPort, workerData } from 'node:worker_threads'
+import { RX, RX_DROP, TX, TX_DROP } from './counters.ts'
+import { DecapPath, type FrameSink, MAX_WRITE_PARTS, RECV_HEADROOM } from './decap-path.ts'
+import { type DatagramSink, EncapPath } from './encap-path.ts'
+import { EAGAIN, EINTR, errnoText, type Libc, libc, MSG_DONTWAIT, POLLIN } from './libc.ts'
+import { RecvVector, SendVector } from './mmsg.ts'
+import { publishedSequence, readPublishedPeers, type PeerTable } from './peer-table.ts'
+
+export interface DatapathWorkerData {
+  /** Which directions this thread moves: both (one thread), or one of them. */
+  directions: 'both' | 'tx' | 'rx'
+  tapFd: number
+  udpFd: number
+  vni: number
+  port: number
+  vnetHdr: boolean
+  udpGso: boolean
+  coalesce: boolean
+  /** Verify inner TCP checksums before merging segments (see decap-path.ts). */
+  verifyChecksums: boolean
+  /** The TAP's MTU: longer inner frames are a kernel peer's unsegmented GSO. */
+  innerMtu: number
+  peers: Int32Array
+  counters: Float64Array
+  /** [0]: set to 1 to stop. */
+  control: Int32Array
+}
+
+/** Messages per sendmmsg / recvmmsg call. */
+const TX_BATCH = 64
+/** iovecs per sendmmsg call: a 64 KiB TSO frame takes ~2 x 46 (headers and payload per segment). */
+const TX_IOVECS = 1024
+const RX_BATCH = 32
+/** Frames read from the TAP before a send, each slot holds the largest TSO frame. */
+const TX_SLOTS = 32
+/** Bytes per slot: a 64 KiB frame plus vnet header, rounded up to 16. */
+const SLOT_BYTES = 65600
+const POLL_MS = 250
+/** How long to back off after an unexpected error, so a broken fd cannot make us spin. */
+const ERROR_BACKOFF_MS = 10
+
+/**
+ * Addresses of the buffers the data path hands to the kernel. Frames
+ * alternate between two buffers (headers in an arena, payload in a read
+ * slot), so two entries; koffi.address costs ~60 ns, a hit a compare.
+ */
+class AddressCache {
+  readonly #c: Libc
+  #a: Buffer | undefined
+  #aAddress = 0
+  #b: Buffer | undefined
+  #bAddress = 0
+
+  constructor(c: Libc) {
+    this.#c = c
+  }
+
+  of(buf: Buffer): number {
+    if (buf === this.#a) return this.#aAddress
+    if (buf === this.#b) {
+      // Most recent first.
+      const t = this.#a
+      const ta = this.#aAddress
+      this.#a = buf
+      this.#aAddress = this.#bAddress
+      this.#b = t
+      this.#bAddress = ta
+      return this.#aAddress
+    }
+    this.#b = this.#a
+    this.#bAddress = this.#aAddress
+    this.#a = buf
+    this.#aAddress = this.#c.addressOf(buf)
+    return this.#aAddress
+  }
+}
+
+/** Queues datagrams into a SendVector; flush() is one sendmmsg per batch (more after an error). */
+class MmsgSender implements DatagramSink {
+  readonly #c: Libc
+  readonly #fd: number
+  readonly #vec: SendVector
+  readonly #port: number
+  readonly #counters: Float64Array
+  readonly #addresses: AddressCache
+  #count = 0
+
+  constructor(c: Libc, fd: number, vec: SendVector, port: number, counters: Float64Array) {
+    this.#c = c
+    this.#fd = fd
+    this.#vec = vec
+    this.#port = port
+    this.#counters = counters
+    this.#addresses = new AddressCache(c)
+  }
+
+  begin(ip: number, gsoSize: number, datagrams: number, parts: number): void {
+    if (this.#count === this.#vec.capacity || this.#vec.iovFree < parts) this.flush()
+    this.#vec.begin(this.#count++, ip, this.#port, gsoSize)
+    this.#counters[TX.datagrams]! += datagrams
+    this.#counters[TX.sends]! += 1
+  }
+
+  part(buf: Buffer, offset: number, length: number): void {
+    this.#vec.addPart(this.#count - 1, this.#addresses.of(buf) + offset, length)
+  }
+
+  flush(): void {
+    const n = this.#count
+    let i = 0
+    while (i < n) {
+      const sent = this.#c.sendmmsg(this.#fd, this.#vec.messageAddress(i), n - i, 0)
+      this.#counters[TX.batches]! += 1
+      if (sent > 0) {
+        i += sent
+        continue
+      }
+      if (this.#c.errno() === EINTR) continue
+      this.#counters[TX_DROP['send-error']]! += 1
+      i++
+    }
+    this.#count = 0
+    this.#vec.reset()
+  }
+}
+
+class TapWriter implements FrameSink {
+  readonly #c: Libc
+  readonly #fd: number
+  readonly #addresses: AddressCache
+  readonly #iov: { buf: Buffer; address: number }
+  readonly #iovView: DataView
+
+  constructor(c: Libc, fd: number) {
+    this.#c = c
+    this.#fd = fd
+    this.#addresses = new AddressCache(c)
+    this.#iov = c.allocNative(MAX_WRITE_PARTS * 16)
+    this.#iovView = new DataView(this.#iov.buf.buffer, this.#iov.buf.byteOffset, MAX_WRITE_PARTS * 16)
+  }
+
+  writeParts(bufs: readonly Buffer[], offsets: Int32Array, lengths: Int32Array, count: number): boolean {
+    const v = this.#iovView
+    for (let i = 0; i < count; i++) {
+      const address = this.#addresses.of(bufs[i]!) + offsets[i]!
+      v.setUint32(i * 16, address % 0x100000000, true)
+      v.setUint32(i * 16 + 4, Math.floor(address / 0x100000000), true)
+      v.setUint32(i * 16 + 8, lengths[i]!, true)
+      v.setUint32(i * 16 + 12, 0, true)
+    }
+    for (;;) {
+      if (this.#c.writev(this.#fd, this.#iov.address, count) >= 0) return true
+      if (this.#c.errno() !== EINTR) return false
+    }
+  }
+
+  write(buf: Buffer, offset: number, length: number): boolean {
+    const address = this.#addresses.of(buf) + offset
+    for (;;) {
+      if (this.#c.write(this.#fd, address, length) >= 0) return true
+      if (this.#c.errno() !== EINTR) return false
+    }
+  }
+}
+
+/** A path's peer table kept in step with the published one (one Atomics.load when unchanged). */
+function peerFollower(shared: Int32Array, apply: (table: PeerTable) => void): () => void {
+  let seen = -1
+  return () => {
+    const seq = publishedSequence(shared)
+    if (seq === seen) return
+    const published = readPublishedPeers(shared)
+    if (published) {
+      seen = published.sequence
+      apply(published.table)
+    }
+  }
+}
+
+/** TAP -> UDP: reads until the TAP is drained (or the slots are full), then sends the batch. */
+class TxPump {
+  readonly #c: Libc
+  readonly #fd: number
+  readonly #counters: Float64Array
+  readonly #sender: MmsgSender
+  readonly path: EncapPath
+  readonly #slots: { buf: Buffer; address: number }
+  // Without a vnet header, reads land 10 bytes in: the path treats that gap as an empty header.
+  readonly #readOffset: number
+  /** Set after an unexpected error: the caller backs off. */
+  failed = false
+  /** The last pump() emptied the TAP (it ended on EAGAIN, not on a full batch). */
+  drained = true
+
+  constructor(c: Libc, d: DatapathWorkerData) {
+    this.#c = c
+    this.#fd = d.tapFd
+    this.#counters = d.counters
+    this.#sender = new MmsgSender(c, d.udpFd, new SendVector(c.allocNative(SendVector.bytes(TX_BATCH, TX_IOVECS)), TX_BATCH, TX_IOVECS), d.port, d.counters)
+    this.path = new EncapPath({ vni: d.vni, vnetHdr: d.vnetHdr, udpGso: d.udpGso, counters: d.counters, sink: this.#sender })
+    this.#slots = c.allocNative(TX_SLOTS * SLOT_BYTES)
+    this.#readOffset = d.vnetHdr ? 0 : 10
+  }
+
+  /** Returns how many frames were read. */
+  pump(): number {
+    const c = this.#c
+    let slot = 0
+    let frames = 0
+    this.failed = false
+    this.drained = false
+    while (slot < TX_SLOTS) {
+      const base = slot * SLOT_BYTES
+      const n = c.read(this.#fd, this.#slots.address + base + this.#readOffset, SLOT_BYTES - this.#readOffset)
+      if (n < 0) {
+        const err = c.errno()
+        if (err === EINTR) continue
+        if (err !== EAGAIN) {
+          this.#counters[TX_DROP['tap-read-error']]! += 1
+          this.failed = true
+        }
+        this.drained = true
+        break
+      }
+      frames++
+      try {
+        if (this.path.frame(this.#slots.buf, base, n + this.#readOffset)) slot++
+      } catch (e) {
+        this.#counters[TX_DROP['internal-error']]! += 1
+        reportOnce(e)
+      }
+    }
+    this.#sender.flush()
+    return frames
+  }
+}
+
+/** UDP -> TAP: one recvmmsg batch, validated, coalesced and written. */
+class RxPump {
+  readonly #c: Libc
+  readonly #fd: number
+  readonly #counters: Float64Array
+  readonly path: DecapPath
+  readonly #slots: { buf: Buffer; address: number }
+  readonly #vec: RecvVector
+  failed = false
+  /** The last pump() emptied the socket (recvmmsg returned less than a full batch). */
+  drained = true
+  #prepared = RX_BATCH
+
+  constructor(c: Libc, d: DatapathWorkerData) {
+    this.#c = c
+    this.#fd = d.udpFd
+    this.#counters = d.counters
+    this.path = new DecapPath({
+      vni: d.vni, vnetHdr: d.vnetHdr, coalesce: d.coalesce, verifyChecksums: d.verifyChecksums, innerMtu: d.innerMtu, counters: d.counters,
+      tap: new TapWriter(c, d.tapFd),
+    })
+    this.#slots = c.allocNative(RX_BATCH * SLOT_BYTES)
+    this.#vec = new RecvVector(c.allocNative(RecvVector.bytes(RX_BATCH)), RX_BATCH, this.#slots.address + RECV_HEADROOM, SLOT_BYTES, SLOT_BYTES - RECV_HEADROOM)
+  }
+
+  /** Returns how many messages were received. */
+  pump(): number {
+    const c = this.#c
+    const vec = this.#vec
+    this.failed = false
+    vec.prepare(this.#prepared) // only what the kernel wrote last time
+    this.#prepared = 0
+    let n = c.recvmmsg(this.#fd, vec.address, RX_BATCH, MSG_DONTWAIT, 0)
+    while (n < 0 && c.errno() === EINTR) n = c.recvmmsg(this.#fd, vec.address, RX_BATCH, MSG_DONTWAIT, 0)
+    this.drained = n < RX_BATCH
+    if (n < 0) {
+      if (c.errno() !== EAGAIN) {
+        this.#counters[RX_DROP['recv-error']]! += 1
+        this.failed = true
+      }
+      return 0
+    }
+    this.#prepared = n
+    this.#counters[RX.batches]! += 1
+    try {
+      for (let i = 0; i < n; i++) {
+        this.path.message(this.#slots.buf, i * SLOT_BYTES + RECV_HEADROOM, vec.messageLength(i), vec.sourceIp(i), vec.groSize(i), vec.flags(i))
+      }
+      this.path.flush()
+    } catch (e) {
+      this.#counters[RX_DROP['internal-error']]! += 1
+      reportOnce(e)
+    }
+    return n
+  }
+}
+
+function run(d: DatapathWorkerData, c: Libc): void {
+  const tx = d.directions !== 'rx' ? new TxPump(c, d) : undefined
+  const rx = d.directions !== 'tx' ? new RxPump(c, d) : undefined
+  const followPeers = peerFollower(d.peers, table => {
+    if (tx) tx.path.peers = table
+    if (rx) rx.path.peers = table
+  })
+  // struct pollfd[]: { int fd; short events; short revents }
+  const fds = [...(tx ? [d.tapFd] : []), ...(rx ? [d.udpFd] : [])]
+  const pollfds = c.allocNative(8 * fds.length)
+  fds.forEach((fd, i) => {
+    pollfds.buf.writeInt32LE(fd, i * 8)
+    pollfds.buf.writeInt16LE(POLLIN, i * 8 + 4)
+  })
+  const txRevents = 6
+  const rxRevents = tx ? 14 : 6
+  // Which side may have something to read: both at first, then what poll()
+  // reported, plus whatever a pump left behind.
+  let txReady = true
+  let rxReady = true
+  parentPort?.postMessage({ ready: d.directions })
+  while (Atomics.load(d.control, 0) === 0) {
+    followPeers()
+    if (rx && rxReady) {
+      const messages = rx.pump()
+      // Frames we wrote into the TAP often come straight back as replies
+      // (the node answers within the write): look at the TAP too.
+      if (messages > 0) txReady = true
+    }
+    if (tx && txReady) tx.pump()
+    if (tx?.failed || rx?.failed) {
+      c.poll(0, 0, ERROR_BACKOFF_MS) // e.g. EIO while the device is down: do not spin
+      txReady = rxReady = true
+      continue
+    }
+    txReady = tx !== undefined && txReady && !tx.drained
+    rxReady = rx !== undefined && rxReady && !rx.drained
+    if (txReady || rxReady) continue
+    // Both sides drained: sleep until either has something. (Polling a
+    // little longer before sleeping was measured, plain and with
+    // sched_yield: on a busy 2-core machine it costs more than the wake-up it
+    // saves, because it takes the CPU from the very processes that produce
+    // the next packet.)
+    const ready = c.poll(pollfds.address, fds.length, POLL_MS)
+    if (ready > 0) {
+      txReady = tx !== undefined && pollfds.buf.readInt16LE(txRevents) !== 0
+      rxReady = rx !== undefined && pollfds.buf.readInt16LE(rxRevents) !== 0
+    } else if (ready < 0) {
+      txReady = rxReady = true
+    }
+  }
+}
+
+let reported = false
+function reportOnce(e: unknown): void {
+  if (reported) return
+  reported = true
+  parentPort?.postMessage({ warning: `data path error (counted as internal-error, later ones only counted): ${(e as Error).stack ?? String(e)}` })
+}
+
+const data = workerData as DatapathWorkerData
+const c = libc()
+try {
+  run(data, c)
+} catch (e) {
+  parentPort?.postMessage({ fatal: `${data.directions} thread failed: ${(e as Error).stack ?? String(e)}; ${errnoText(c, c.errno())}` })
+}

@@ -1,0 +1,130 @@
+// The encapsulator's only native binding: a handful of libc calls through
+// koffi (FFI with prebuilt binaries, no compiler).
+//
+// Why: Node has no ioctl (needed for TUNSETIFF / TUNSETOFFLOAD on a TAP), no
+// sendmmsg/recvmmsg, and its dgram sockets cannot set UDP_SEGMENT or
+// UDP_GRO; those calls are what make a user-space VXLAN path fast (see
+// shared/notes/vxlan-userspace.md). Everything else, all packet logic
+// included, stays in TypeScript; this module only declares functions and
+// constants and never interprets packets.
+//
+// Calls take addresses as plain numbers (uintptr_t): a Buffer's memory is
+// stable once allocated off the V8 heap (allocUnsafeSlow, or any buffer of
+// more than 64 bytes), so the data path computes `base + offset` without
+// allocating a subarray per frame. A failed call returns -1; read errno()
+// right after it, before any other FFI call. Linux on a 64-bit little-endian
+// CPU (x86-64, arm64) only: the structure layouts in mmsg.ts assume LP64.
+import koffi from 'koffi'
+
+export const O_RDWR = 0x2
+export const O_NONBLOCK = 0x800
+export const O_CLOEXEC = 0x80000
+
+export const EINTR = 4
+export const EAGAIN = 11
+export const EINVAL = 22
+
+export const AF_INET = 2
+export const SOCK_DGRAM = 2
+export const SOCK_CLOEXEC = 0x80000
+export const SOL_SOCKET = 1
+export const SO_REUSEADDR = 2
+export const SO_SNDBUF = 7
+export const SO_RCVBUF = 8
+export const SO_SNDBUFFORCE = 32
+export const SO_RCVBUFFORCE = 33
+export const SOL_UDP = 17
+export const UDP_SEGMENT = 103
+export const UDP_GRO = 104
+export const MSG_DONTWAIT = 0x40
+export const MSG_TRUNC = 0x20
+
+export const POLLIN = 0x1
+export const POLLOUT = 0x4
+
+export const TUNSETIFF = 0x400454ca
+export const TUNSETOFFLOAD = 0x400454d0
+export const IFF_TAP = 0x0002
+export const IFF_NO_PI = 0x1000
+export const IFF_VNET_HDR = 0x4000
+export const TUN_F_CSUM = 0x01
+export const TUN_F_TSO4 = 0x02
+export const TUN_F_TSO_ECN = 0x08
+
+export interface Libc {
+  open(path: string, flags: number): number
+  close(fd: number): number
+  /** ioctl with a pointer or an integer argument. */
+  ioctl(fd: number, request: number, arg: number): number
+  read(fd: number, buf: number, count: number): number
+  write(fd: number, buf: number, count: number): number
+  writev(fd: number, iov: number, iovcnt: number): number
+  socket(domain: number, type: number, protocol: number): number
+  bind(fd: number, addr: number, addrLen: number): number
+  setsockopt(fd: number, level: number, name: number, value: number, valueLen: number): number
+  getsockopt(fd: number, level: number, name: number, value: number, valueLenPtr: number): number
+  sendmmsg(fd: number, vec: number, vlen: number, flags: number): number
+  recvmmsg(fd: number, vec: number, vlen: number, flags: number, timeout: number): number
+  poll(fds: number, nfds: number, timeoutMs: number): number
+  errno(): number
+  strerror(errnum: number): string
+  /** Address of a Buffer's first byte (stable for buffers outside the V8 heap). */
+  addressOf(buf: Uint8Array): number
+  /** Zeroed native memory that never moves, as a Buffer view, with its address. */
+  allocNative(bytes: number): { buf: Buffer; address: number }
+}
+
+let loaded: Libc | undefined
+
+/** The binding for this thread (each worker loads its own). */
+export function libc(): Libc {
+  if (loaded) return loaded
+  if (process.platform !== 'linux' || !(process.arch === 'x64' || process.arch === 'arm64')) {
+    throw new Error(`the user-space VXLAN data path needs Linux on x64 or arm64, not ${process.platform}/${process.arch}`)
+  }
+  const lib = koffi.load('libc.so.6')
+  const open = lib.func('int open(const char *path, int flags)')
+  const close = lib.func('int close(int fd)')
+  const ioctl = lib.func('int ioctl(int fd, unsigned long request, uintptr_t arg)')
+  const read = lib.func('intptr_t read(int fd, uintptr_t buf, size_t count)')
+  const write = lib.func('intptr_t write(int fd, uintptr_t buf, size_t count)')
+  const writev = lib.func('intptr_t writev(int fd, uintptr_t iov, int iovcnt)')
+  const socket = lib.func('int socket(int domain, int type, int protocol)')
+  const bind = lib.func('int bind(int fd, uintptr_t addr, uint32_t len)')
+  const setsockopt = lib.func('int setsockopt(int fd, int level, int name, uintptr_t value, uint32_t len)')
+  const getsockopt = lib.func('int getsockopt(int fd, int level, int name, uintptr_t value, uintptr_t len)')
+  const sendmmsg = lib.func('int sendmmsg(int fd, uintptr_t vec, unsigned int vlen, int flags)')
+  const recvmmsg = lib.func('int recvmmsg(int fd, uintptr_t vec, unsigned int vlen, int flags, uintptr_t timeout)')
+  const poll = lib.func('int poll(uintptr_t fds, unsigned long nfds, int timeout)')
+  const strerror = lib.func('const char *strerror(int errnum)')
+  loaded = {
+    open: (path, flags) => open(path, flags) as number,
+    close: fd => close(fd) as number,
+    ioctl: (fd, request, arg) => ioctl(fd, request, arg) as number,
+    read: (fd, buf, count) => read(fd, buf, count) as number,
+    write: (fd, buf, count) => write(fd, buf, count) as number,
+    writev: (fd, iov, iovcnt) => writev(fd, iov, iovcnt) as number,
+    socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
+    bind: (fd, addr, len) => bind(fd, addr, len) as number,
+    setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
+    getsockopt: (fd, level, name, value, len) => getsockopt(fd, level, name, value, len) as number,
+    sendmmsg: (fd, vec, vlen, flags) => sendmmsg(fd, vec, vlen, flags) as number,
+    recvmmsg: (fd, vec, vlen, flags, timeout) => recvmmsg(fd, vec, vlen, flags, timeout) as number,
+    poll: (fds, nfds, timeout) => poll(fds, nfds, timeout) as number,
+    errno: () => koffi.errno(),
+    strerror: errnum => String(strerror(errnum)),
+    addressOf: buf => Number(koffi.address(buf)),
+    allocNative(bytes) {
+      const ptr: unknown = koffi.alloc('uint8_t', bytes)
+      const buf = Buffer.from(koffi.view(ptr, bytes))
+      buf.fill(0)
+      return { buf, address: Number(koffi.address(ptr)) }
+    },
+  }
+  return loaded
+}
+
+/** "EAGAIN (Resource temporarily unavailable)"-style text for logs and errors. */
+export function errnoText(c: Libc, errnum: number): string {
+  return `errno ${errnum} (${c.strerror(errnum)})`
+}
