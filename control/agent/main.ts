@@ -80,3 +80,10 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))
+
+// An agent belongs to the control plane that started it: if that process is
+// gone (killed), step aside so the next control plane's agent is the only one.
+const parent = process.ppid
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown('control plane gone')
+}, 1000).unref()

@@ -15,6 +15,8 @@ import { startControllers } from '../controllers/controller-manager.ts'
 import { jsonLogger } from '../controllers/logger.ts'
 import { DurableStore } from '../store/durable-store.ts'
 import { writeJsonFile } from '../../dataplane/util/json-file.ts'
+import { pidsWithTitle } from '../../dataplane/netns/netns.ts'
+import { waitGone } from '../../dataplane/process/container.ts'
 import { loadState } from '../cluster/cluster-state.ts'
 import { API_PORT, clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from '../cluster/cluster-files.ts'
 import { AgentSupervisor } from './agent-supervisor.ts'
@@ -61,6 +63,15 @@ const controllers = startControllers({
     },
   },
 })
+
+// Agents left by a control plane that was killed step aside by themselves;
+// make sure of it before starting this one's, so no node has two.
+const strays = pidsWithTitle(`kubewire-agent ${cluster} `)
+for (const pid of strays) process.kill(pid, 'SIGTERM')
+if (strays.length) {
+  log(`stopping ${strays.length} agents of an earlier control plane`)
+  await waitGone(strays, 10_000)
+}
 
 const supervisor = new AgentSupervisor(log)
 const reconcileAgents = () =>

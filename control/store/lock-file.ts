@@ -12,6 +12,7 @@
 // Known limit: a dead owner's pid reused by an unrelated live process makes
 // the lock look held; the error names the pid so a person can check.
 
+import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises'
 import { LOCK_FILE, pathIn } from './store-files.ts'
@@ -115,10 +116,16 @@ function parsePid (text: string): number | undefined {
 function isAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  // A killed owner not yet reaped by its parent is a zombie: it holds nothing.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true // no /proc: trust kill(0)
   }
 }
 

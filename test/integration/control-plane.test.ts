@@ -177,6 +177,8 @@ t.test('the control plane survives kill -9: every object and resourceVersion int
   await waitFor('the control plane to die', () => pidsWithTitle(`kubewire-control-plane ${name}`).length === 0)
   const up = await kubewireOk(['up'])
   t.match(up, /is up/, 'up resumes the cluster')
+  await waitFor('one agent per node', () => pidsWithTitle(`kubewire-agent ${name} node-1`).length === 1 && pidsWithTitle(`kubewire-agent ${name} node-2`).length === 1)
+  t.pass('exactly one agent per node after the restart')
   client.close()
   client = await HttpClient.fromKubeconfig(join(home, 'clusters', name, 'kubeconfig'))
   const after = await client.list(RESOURCES.pods, 'default')
