@@ -33,6 +33,8 @@ export interface ClusterState {
   addressing: AddressingInput
   underlayMtu: number
   nodes: NodeRecord[]
+  /** Set once `up` finished (every node Ready): only such a cluster is resumed by a later `up`. */
+  upCompletedAt?: string
   /** kube-controller-manager's node lifecycle knobs (defaults 40 s and 300 s). */
   nodeMonitorGracePeriodSeconds?: number
   defaultUnreachableTolerationSeconds?: number

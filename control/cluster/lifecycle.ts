@@ -75,7 +75,7 @@ export async function clusterResume(cluster: string): Promise<ClusterState> {
 
 export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   const names = new ClusterNames(options.name)
-  if (clusterExists(names.cluster) && !controlPlaneRunning(names.cluster) && listNetns().includes(names.nodeNetns(nodeName(1)))) {
+  if (clusterExists(names.cluster) && loadState(names.cluster).upCompletedAt && !controlPlaneRunning(names.cluster) && listNetns().includes(names.nodeNetns(nodeName(1)))) {
     return clusterResume(names.cluster)
   }
   const backendOf = (node: string) => getBackend(options.nodeBackends?.[node] ?? options.backend, { cluster: names.cluster })
@@ -151,6 +151,10 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
     await clusterDown(state.name).catch(() => {})
     throw e
   }
+  await withClusterLock(state.name, async () => {
+    const done = { ...loadState(state.name), upCompletedAt: new Date().toISOString() }
+    saveState(done)
+  })
   setCurrentCluster(state.name)
   return state
 }
