@@ -152,7 +152,7 @@ t.test('a frozen node agent: the node turns NotReady and its pods are reschedule
     await waitFor('all replicas on node-1', async () => {
       const pods = await readyPods()
       return pods.length === 3 && pods.every(p => p.spec.nodeName === 'node-1')
-    }, 40_000)
+    }, 90_000)
     t.pass('evicted from node-2 and replaced on node-1')
   } finally {
     process.kill(agents[0]!, 'SIGCONT')
