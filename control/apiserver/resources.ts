@@ -13,6 +13,8 @@ import { deployments } from './kinds/deployment.ts'
 import { endpointSlices } from './kinds/endpoint-slice.ts'
 import { endpoints } from './kinds/endpoints.ts'
 import { events } from './kinds/event.ts'
+import { ingressClasses } from './kinds/ingress-class.ts'
+import { ingresses } from './kinds/ingress.ts'
 import { namespaces } from './kinds/namespace.ts'
 import { nodes } from './kinds/node.ts'
 import { pods } from './kinds/pod.ts'
@@ -31,6 +33,8 @@ export const BUILTIN_RESOURCES: readonly ResourceDefinition[] = [
   deployments,
   replicaSets,
   endpointSlices,
+  ingresses,
+  ingressClasses,
 ]
 
 const refKey = (group: string, version: string, resource: string): string => `${group}/${version}/${resource}`

@@ -143,6 +143,8 @@ export const RESOURCES = {
   deployments: apps('deployments'),
   replicasets: apps('replicasets'),
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  ingresses: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' },
+  ingressclasses: { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses' },
 } as const satisfies Record<string, ResourceRef>
 
 export function objectKey(object: KubeObject): string {

@@ -162,6 +162,28 @@ function endpointsText(endpoints: KubeObject): string {
 
 const int = (value: unknown): number => (typeof value === 'number' ? value : 0)
 
+/** printIngress's HOSTS: up to three hosts, `*` when no rule names one. */
+function ingressHosts(ingress: KubeObject): string {
+  const rules = recordsAt(recordAt(ingress, 'spec'), 'rules')
+  const hosts = rules.map(([r]) => stringAt(r, 'host') ?? '').filter(h => h !== '').slice(0, 3)
+  if (hosts.length === 0) return '*'
+  return rules.length > 3 ? `${hosts.join(',')} + ${rules.length - 3} more...` : hosts.join(',')
+}
+
+/** ingressLoadBalancerStatusStringer: sorted IPs (else hostnames), cut at 16 characters. */
+function ingressAddress(ingress: KubeObject): string {
+  const entries = recordsAt(recordAt(recordAt(ingress, 'status'), 'loadBalancer'), 'ingress')
+  const text = [...new Set(entries.map(([i]) => stringAt(i, 'ip') || stringAt(i, 'hostname') || '').filter(a => a !== ''))].sort().join(',')
+  return text.length > 16 ? `${text.slice(0, 13)}...` : text
+}
+
+function ingressClassParameters(ingressClass: KubeObject): string {
+  const parameters = recordAt(recordAt(ingressClass, 'spec'), 'parameters')
+  if (parameters === undefined) return '<none>'
+  const group = stringAt(parameters, 'apiGroup')
+  return `${stringAt(parameters, 'kind') ?? ''}${group ? `.${group}` : ''}/${stringAt(parameters, 'name') ?? ''}`
+}
+
 export const TABLE_COLUMNS: Readonly<Record<string, Column[]>> = {
   Pod: [
     name,
@@ -240,6 +262,15 @@ export const TABLE_COLUMNS: Readonly<Record<string, Column[]>> = {
     }),
     age,
   ],
+  Ingress: [
+    name,
+    col('Class', 'string', o => stringAt(recordAt(o, 'spec'), 'ingressClassName') ?? '<none>'),
+    col('Hosts', 'string', ingressHosts),
+    col('Address', 'string', ingressAddress),
+    col('Ports', 'string', o => (recordsAt(recordAt(o, 'spec'), 'tls').length > 0 ? '80, 443' : '80')),
+    age,
+  ],
+  IngressClass: [name, col('Controller', 'string', o => stringAt(recordAt(o, 'spec'), 'controller') ?? ''), col('Parameters', 'string', ingressClassParameters), age],
   Event: [
     col('Last Seen', 'string', (o, now) => since(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now)),
     col('Type', 'string', o => String(o.type ?? '')),
