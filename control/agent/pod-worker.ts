@@ -22,6 +22,7 @@ import { containerEnv, EnvError } from './container-env.ts'
 import { type ContainerState, type ObservedContainer, type PodCondition, podStatus, type PodStatus } from './pod-status.ts'
 import { type ContainerSpec, type Pod, probeAction } from './pod-spec.ts'
 import { RestartBackoff, shouldRestart } from './restart-backoff.ts'
+import { loadInClusterSource, podCredentials, type PodCredentials } from './service-account.ts'
 import type { SandboxBatcher } from './sandbox-batcher.ts'
 import { containerMounts, prepareVolumes, VolumeError } from './volumes.ts'
 
@@ -89,6 +90,7 @@ export class PodWorker {
   private readonly record: PodRuntimeRecord
   private readonly containers: LiveContainer[]
   private volumes: Map<string, string> | undefined
+  private credentials: PodCredentials | undefined
   private failure: { reason: string; message: string } | undefined
   private lastStatusJson = ''
   private lastConditions: PodCondition[] = []
@@ -223,6 +225,7 @@ export class PodWorker {
         this.record.ip = await this.node.sandboxes.create({ owner: this.ownerKey(), netns: this.record.netns, veth: this.record.veth })
         this.save()
       }
+      this.credentials = podCredentials(this.pod, this.podDir(), loadInClusterSource(this.node.cluster))
       this.volumes = await prepareVolumes(this.pod, this.podDir(), name => this.api.configMapData(this.record.namespace, name))
       return true
     } catch (e) {
@@ -294,9 +297,9 @@ export class PodWorker {
         hostIP: this.node.hostIP,
         nodeName: this.node.nodeName,
         configMapValue: (name, key) => configMaps.get(name)?.[key],
-        extra: this.api.extraEnv?.(this.pod) ?? {},
+        extra: { ...this.credentials?.env, ...this.api.extraEnv?.(this.pod) },
       })
-      mounts = containerMounts(c.spec, this.volumes ?? new Map(), this.node.mountLedger)
+      mounts = [...containerMounts(c.spec, this.volumes ?? new Map(), this.node.mountLedger), ...(this.credentials?.mounts(c.spec, this.node.mountLedger) ?? [])]
     } catch (e) {
       if (!(e instanceof EnvError || e instanceof VolumeError)) throw e
       c.waiting = { reason: 'CreateContainerConfigError', message: e.message }

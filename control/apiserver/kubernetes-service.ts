@@ -26,6 +26,9 @@ export interface KubernetesServiceOptions {
 
 const LABELS = { component: 'apiserver', provider: 'kubernetes' }
 
+/** The `kubernetes` Service's port (https); its cluster IP is the first of the service range. */
+export const KUBERNETES_SERVICE_PORT = 443
+
 async function ensure(core: HandlerCore, def: ResourceDefinition, desired: KubeObject, same: (stored: KubeObject) => boolean): Promise<void> {
   const name = desired.metadata.name ?? ''
   let stored: KubeObject | undefined
@@ -47,7 +50,7 @@ async function ensure(core: HandlerCore, def: ResourceDefinition, desired: KubeO
 }
 
 export async function reconcileKubernetesService(core: HandlerCore, options: KubernetesServiceOptions): Promise<void> {
-  const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: options.port }]
+  const ports = [{ name: 'https', port: KUBERNETES_SERVICE_PORT, protocol: 'TCP', targetPort: options.port }]
   const clusterIP = firstServiceIp(core.settings.serviceCidr)
   await ensure(
     core,

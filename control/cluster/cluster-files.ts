@@ -1,8 +1,9 @@
 // The files one cluster's processes share, by name, so the CLI, the control
 // plane and the node agents agree on them: under the state directory the
-// store, the PKI, the token, the kubeconfig, pod logs and volumes; under the
-// runtime directory what running processes publish (the control plane's
-// address) and per-node runtime records.
+// store, the PKI, the token, the service-account signing key, the
+// kubeconfig, pod logs and volumes; under the runtime directory what running
+// processes publish (the control plane's address) and per-node runtime
+// records.
 import { join } from 'node:path'
 import { clusterDir, runDir } from './paths.ts'
 
@@ -17,6 +18,8 @@ export function clusterFiles(cluster: string) {
     store: join(state, 'store'),
     pki: join(state, 'pki'),
     token: join(state, 'token'),
+    /** Signs pods' service-account tokens (control/apiserver/tls/service-account-token.ts). */
+    serviceAccountKey: join(state, 'serviceaccount.key'),
     kubeconfig: join(state, 'kubeconfig'),
     logs: join(state, 'logs'),
     controlPlaneLog: join(state, 'logs', 'control-plane.log'),

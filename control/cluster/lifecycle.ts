@@ -21,6 +21,7 @@ import { stopProcessesInNetns, waitGone } from '../../dataplane/process/containe
 import { type SweepResult, sweepCluster } from '../../dataplane/cleanup.ts'
 import { readJsonFile } from '../../dataplane/util/json-file.ts'
 import { generateToken } from '../apiserver/tls/kubeconfig.ts'
+import { ensureServiceAccountKey } from '../apiserver/tls/service-account-token.ts'
 import { RESOURCES, type KubeObject } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { ANNOTATION_OVERLAY_PEERS } from '../agent/overlay-leases.ts'
@@ -135,6 +136,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
         })
         const files = clusterFiles(names.cluster)
         writeFileSync(files.token, `${generateToken()}\n`, { mode: 0o600 })
+        ensureServiceAccountKey(files.serviceAccountKey)
         await startControlPlane(names.cluster)
         return state
       } catch (e) {

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createApiServer } from '../apiserver/index.ts'
 import { writeKubeconfig } from '../apiserver/tls/kubeconfig.ts'
+import { ensureServiceAccountKey } from '../apiserver/tls/service-account-token.ts'
 import { LocalClient } from '../client/local-client.ts'
 import { createInformer } from '../client/informer.ts'
 import { startControllers } from '../controllers/controller-manager.ts'
@@ -31,12 +32,15 @@ const log = (line: string) => process.stdout.write(`${new Date().toISOString()} 
 const state = loadState(cluster)
 const hostIP = state.addressing.underlayCidr.replace(/\d+\/\d+$/, '1')
 const token = readFileSync(files.token, 'utf8').trim()
+// Made by `up`; made here too for a cluster brought up before pods had service accounts.
+const serviceAccountKey = ensureServiceAccountKey(files.serviceAccountKey)
 const store = await DurableStore.open(files.store)
 const server = await createApiServer({
   store,
   listen: [{ host: hostIP, port: API_PORT }, { host: '127.0.0.1', port: 0 }],
   tlsDir: files.pki,
   token,
+  serviceAccountKey,
   advertiseAddress: hostIP,
   handlerOptions: {
     settings: {

@@ -8,10 +8,10 @@
 //   await server.close()
 //
 // Authentication: every request but /healthz, /livez, /readyz and /version
-// needs `Authorization: Bearer <token>`; anything else is 401 with the
-// Unauthorized Status. There is one identity (the admin), so no authorization.
+// needs `Authorization: Bearer <token>` with the admin token or a pod's
+// service-account token (authentication.ts); anything else is 401 with the
+// Unauthorized Status. There is no authorization (no RBAC).
 
-import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { Server } from 'node:https'
@@ -24,6 +24,7 @@ import type { ApiHandlerOptions } from '../api-handler.ts'
 import { ensureServingCertificates } from '../tls/certificates.ts'
 import type { CertificateOptions, ServingCertificates } from '../tls/certificates.ts'
 import { listJson, objectJson } from '../watch/event-encoding.ts'
+import { selfSubjectReview, tokenAuthenticator } from './authentication.ts'
 import { decodeBody, readBody } from './request-body.ts'
 import { isPublicPath, route } from './router.ts'
 import { tableRequested, toTable } from './table.ts'
@@ -40,8 +41,10 @@ export interface ApiServerOptions {
   listen: readonly ListenAddress[]
   /** Where the CA and serving certificate live (made on first use, reused after). */
   tlsDir: string
-  /** The bearer token clients must present. */
+  /** The admin's bearer token (the kubeconfig's). */
   token: string
+  /** The key pods' service-account tokens are signed with (tls/service-account-token.ts); none: only the admin token is accepted. */
+  serviceAccountKey?: string
   /** A handler already started on `store` (e.g. shared with in-process clients); default: one is started and owned. */
   handler?: ApiHandler
   /** Options for the handler this server starts. */
@@ -72,14 +75,6 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
 
-function tokenMatches(header: string | undefined, expected: Buffer): boolean {
-  if (header === undefined) return false
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-  if (match === null) return false
-  const given = Buffer.from(match[1] as string)
-  return given.length === expected.length && timingSafeEqual(given, expected)
-}
-
 function send(res: ServerResponse, status: number, body: unknown, head: boolean): void {
   let text: string
   if (typeof body === 'object' && body !== null && Array.isArray((body as { items?: unknown }).items)) {
@@ -102,7 +97,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   })
   const ownsHandler = options.handler === undefined
   const handler = options.handler ?? (await ApiHandler.start(options.store, options.handlerOptions))
-  const expected = Buffer.from(options.token)
+  const authenticate = tokenAuthenticator(options)
   const servers: Server[] = []
   let serverAddress = ''
 
@@ -121,10 +116,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     const method = req.method ?? 'GET'
     const head = method === 'HEAD'
     const url = new URL(req.url ?? '/', 'https://kubewire.invalid')
-    if (!isPublicPath(url.pathname) && !tokenMatches(req.headers.authorization, expected)) {
+    const user = authenticate(req.headers.authorization)
+    if (!isPublicPath(url.pathname) && user === undefined) {
       req.resume()
       const error = unauthorized()
       send(res, error.statusCode, error.status, head)
+      return
+    }
+    const review = user && selfSubjectReview(method, url.pathname, user, new Date())
+    if (review) {
+      req.resume()
+      send(res, 201, review, head)
       return
     }
     const target = route(method, url, handler.registry, serverAddress)
