@@ -17,6 +17,10 @@ import { Kubelet } from './kubelet.ts'
 import { OverlayAgent } from './overlay.ts'
 import { leaseAnnotations } from './overlay-leases.ts'
 import { SandboxBatcher } from './sandbox-batcher.ts'
+import { ipBatch } from '../../dataplane/exec/ip.ts'
+import { POD_BRIDGE } from '../../dataplane/network/pod-network.ts'
+import { Proxier } from '../../dataplane/proxy/proxier.ts'
+import { ProxyAgent } from './proxy.ts'
 
 const { values } = parseArgs({ options: { cluster: { type: 'string' }, node: { type: 'string' } } })
 const { cluster, node: nodeName } = values
@@ -42,6 +46,20 @@ const backend = getBackend(node.backend, { cluster })
 const self = backendNode(state, node)
 const backendData = await backend.register(self)
 
+// Proxy: this node's nftables table for Services. Processes of the node itself
+// reach ClusterIPs too (the node has no default route: give the service range one).
+await ipBatch(null, [`route replace ${state.addressing.serviceCidr} dev ${POD_BRIDGE}`])
+const nodes = informer(RESOURCES.nodes)
+const proxy = new ProxyAgent(
+  client,
+  informer(RESOURCES.services),
+  informer(RESOURCES.endpointslices),
+  nodes,
+  new Proxier(names.nftTable('proxy'), { clusterCidr: state.addressing.clusterCidr, localPodCidr: node.podCIDR, podBridge: POD_BRIDGE }),
+  nodeName,
+  log,
+)
+
 const kubelet = new Kubelet({
   client,
   informer,
@@ -55,6 +73,7 @@ const kubelet = new Kubelet({
     stateDir: files.state,
     runDir: files.nodeRun(nodeName),
     mountLedger: files.mountLedger,
+    unserved: pod => proxy.unserved(pod),
     podNetns: (namespace, name) => names.podNetns(namespace, name),
     sandboxes: new SandboxBatcher({
       nodeNetns: node.netns,
@@ -68,8 +87,9 @@ const kubelet = new Kubelet({
   log,
 })
 await kubelet.start()
-const overlay = new OverlayAgent(client, informer(RESOURCES.nodes), backend, self, log)
+const overlay = new OverlayAgent(client, nodes, backend, self, log)
 await overlay.start()
+await proxy.start()
 log(`agent running (backend ${backend.type})`)
 
 async function shutdown(signal: string): Promise<void> {

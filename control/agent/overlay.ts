@@ -6,11 +6,12 @@
 import { RESOURCES, type ApiClient, type Informer, type KubeObject } from '../client/api-client.ts'
 import type { Backend, BackendNode } from '../../dataplane/overlay/backend.ts'
 import { ANNOTATION_OVERLAY_PEERS, leaseFromNode } from './overlay-leases.ts'
+import { CoalescedSync } from './coalesced-sync.ts'
+import { ANNOTATION_PROXY_SYNCED } from './proxy.ts'
 
 export class OverlayAgent {
-  private syncing = false
-  private pending = false
   private published = ''
+  private readonly syncs = new CoalescedSync(() => this.sync(), e => this.log(`overlay sync failed: ${e.message}; retrying`))
 
   constructor(
     private readonly client: ApiClient,
@@ -21,50 +22,34 @@ export class OverlayAgent {
   ) {}
 
   async start(): Promise<void> {
-    const changed = () => this.request()
+    const changed = () => this.syncs.request()
     this.nodes.on('add', changed)
     this.nodes.on('update', (now: KubeObject, old: KubeObject) => {
-      // Heartbeats change only status: ignore them.
-      if (JSON.stringify(now.metadata.annotations) !== JSON.stringify(old.metadata.annotations) || JSON.stringify(now.spec) !== JSON.stringify(old.spec)) changed()
+      // Heartbeats change only status, proxies only their own annotation: ignore them.
+      if (leaseView(now) !== leaseView(old)) changed()
     })
     this.nodes.on('delete', changed)
     await this.nodes.synced
-    this.request()
-  }
-
-  private request(): void {
-    if (this.syncing) {
-      this.pending = true
-      return
-    }
-    void this.sync()
+    this.syncs.request()
   }
 
   private async sync(): Promise<void> {
-    this.syncing = true
-    try {
-      do {
-        this.pending = false
-        const peers = this.nodes.list().flatMap(n => {
-          const lease = leaseFromNode(n)
-          return lease && lease.node !== this.self.name ? [lease] : []
-        })
-        try {
-          await this.backend.sync(this.self, peers)
-          const names = peers.map(p => p.node).sort().join(',')
-          if (names !== this.published) {
-            await this.client.patch(RESOURCES.nodes, undefined, this.self.name, { metadata: { annotations: { [ANNOTATION_OVERLAY_PEERS]: names } } })
-            this.published = names
-            this.log(`overlay synced with ${peers.length} peers: ${names || '(none)'}`)
-          }
-        } catch (e) {
-          this.log(`overlay sync failed: ${(e as Error).message}; retrying`)
-          this.pending = true
-          await new Promise(r => setTimeout(r, 1000))
-        }
-      } while (this.pending)
-    } finally {
-      this.syncing = false
+    const peers = this.nodes.list().flatMap(n => {
+      const lease = leaseFromNode(n)
+      return lease && lease.node !== this.self.name ? [lease] : []
+    })
+    await this.backend.sync(this.self, peers)
+    const names = peers.map(p => p.node).sort().join(',')
+    if (names !== this.published) {
+      await this.client.patch(RESOURCES.nodes, undefined, this.self.name, { metadata: { annotations: { [ANNOTATION_OVERLAY_PEERS]: names } } })
+      this.published = names
+      this.log(`overlay synced with ${peers.length} peers: ${names || '(none)'}`)
     }
   }
+}
+
+/** What of a Node the overlay depends on: its spec and annotations but the proxy's. */
+function leaseView(node: KubeObject): string {
+  const { [ANNOTATION_PROXY_SYNCED]: _proxy, ...annotations } = node.metadata.annotations ?? {}
+  return JSON.stringify([annotations, node.spec])
 }

@@ -37,6 +37,8 @@ export interface WorkerNode {
   mountLedger: string
   podNetns: (namespace: string, name: string) => string
   sandboxes: SandboxBatcher
+  /** Resolves once no Service sends the pod new connections (endpoints updated, every proxy synced). */
+  unserved?: (pod: Pod) => Promise<void>
 }
 
 export interface WorkerApi {
@@ -444,8 +446,11 @@ export class PodWorker {
       c.killing = true
       this.api.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`)
     }
-    // Not ready any more before anything is signalled.
+    // Not ready any more, out of every Service's endpoints and every node's
+    // proxy rules, before anything is signalled: no request through a Service
+    // reaches a process that is going away.
     await this.reportStatus().catch(() => {})
+    if (running.length > 0) await this.node.unserved?.(this.pod).catch(() => {})
     await Promise.all(running.map(c => stopContainer(c.record.pid as number, grace)))
     if (this.record.ip) await this.node.sandboxes.delete({ owner: this.ownerKey(), netns: this.record.netns, veth: this.record.veth })
     rmSync(this.podDir(), { recursive: true, force: true })

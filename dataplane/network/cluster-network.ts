@@ -62,6 +62,9 @@ async function createNode(spec: ClusterNetworkSpec, node: NodeNetworkSpec): Prom
     'net.ipv4.ip_forward=1',
     'net.ipv6.conf.all.disable_ipv6=1',
     'net.ipv6.conf.default.disable_ipv6=1',
+    // The proxy answers a Service without endpoints with ICMP port unreachable:
+    // every time, not once a second per client (the kernel's default limit).
+    'net.ipv4.icmp_ratelimit=0',
   ])
   const links = await linkNames(node.netns)
   const lines = [
