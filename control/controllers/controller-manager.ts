@@ -1,6 +1,6 @@
 // The controller manager: starts every control loop of the control plane
-// (ReplicaSet, Deployment, garbage collector, node lifecycle) and the
-// scheduler over one ApiClient, sharing one informer per resource and
+// (ReplicaSet, Deployment, garbage collector, node lifecycle, Endpoints,
+// EndpointSlice, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
 // selector between them (kube-controller-manager's shared informers), and
 // stops them all.
 
@@ -10,6 +10,8 @@ import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import type { Controller } from './controller.ts'
 import { DeploymentController } from './deployment-controller.ts'
+import { EndpointSliceController } from './endpoint-slice-controller.ts'
+import { EndpointsController } from './endpoints-controller.ts'
 import { ApiEventRecorder } from './events.ts'
 import { GarbageCollector } from './garbage-collector-controller.ts'
 import type { Logger } from './logger.ts'
@@ -18,12 +20,23 @@ import type { NodeLifecycleOptions } from './node-lifecycle.ts'
 import { NodeLifecycleController } from './node-lifecycle-controller.ts'
 import type { Deployment, Node, Pod, ReplicaSet } from './objects.ts'
 import { ReplicaSetController } from './replicaset-controller.ts'
+import type { EndpointSlice, Endpoints, Service } from './service-objects.ts'
+import type { LoadBalancerPool } from './service-lb.ts'
+import { ServiceLoadBalancerController } from './service-lb-controller.ts'
 import { Scheduler } from '../scheduler/scheduler.ts'
 
 /** Makes a running informer (list + watch) for a resource, optionally filtered. */
 export type InformerFactory = <T extends KubeObject = KubeObject>(ref: ResourceRef, options?: ListOptions) => Informer<T>
 
-export type LoopName = 'replicaset' | 'deployment' | 'garbagecollector' | 'nodelifecycle' | 'scheduler'
+export type LoopName =
+  | 'replicaset'
+  | 'deployment'
+  | 'garbagecollector'
+  | 'nodelifecycle'
+  | 'scheduler'
+  | 'endpoints'
+  | 'endpointslice'
+  | 'service-lb'
 
 export interface ControllerManagerOptions {
   /** Loops to leave out (all run by default). */
@@ -31,13 +44,17 @@ export interface ControllerManagerOptions {
   logger?: Logger
   /** Grace periods and default toleration of the node lifecycle controller, and its monitor period. */
   nodeLifecycle?: Partial<NodeLifecycleOptions> & { monitorPeriodMs?: number }
-  /** Kinds the garbage collector watches (default: deployments, replicasets, pods). */
+  /** Kinds the garbage collector watches (default: deployments, replicasets, pods, services, endpointslices). */
   garbageCollector?: { resources?: readonly ResourceRef[] }
   scheduler?: { schedulerName?: string; unschedulableRetryMs?: number }
   /** Most pods a ReplicaSet creates or deletes per sync (default 500). */
   burstReplicas?: number
   /** source.host of the Events written. */
   host?: string
+  /** Addresses for Services of type LoadBalancer, inclusive (default 198.18.0.200-198.18.0.250). */
+  loadBalancerPool?: LoadBalancerPool
+  /** Most endpoints per EndpointSlice (default 100). */
+  maxEndpointsPerSlice?: number
 }
 
 export interface StartControllersArgs {
@@ -56,7 +73,14 @@ export interface ControllerManager {
   stop(): Promise<void>
 }
 
-export const DEFAULT_GC_RESOURCES: readonly ResourceRef[] = [RESOURCES.deployments, RESOURCES.replicasets, RESOURCES.pods]
+/** EndpointSlices are collected once their Service goes (the Service is watched for that). */
+export const DEFAULT_GC_RESOURCES: readonly ResourceRef[] = [
+  RESOURCES.deployments,
+  RESOURCES.replicasets,
+  RESOURCES.pods,
+  RESOURCES.services,
+  RESOURCES.endpointslices,
+]
 
 /** Starts the controllers and the scheduler. */
 export function startControllers({ client, informerFactory, clock = systemClock, options = {} }: StartControllersArgs): ControllerManager {
@@ -110,6 +134,31 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       nodes: shared<Node>(RESOURCES.nodes),
       pods: shared<Pod>(RESOURCES.pods),
       recorder: recorder('node-controller'),
+    }))
+  }
+  if (!disabled.has('endpoints')) {
+    loops.push(new EndpointsController({
+      client, clock, logger,
+      services: shared<Service>(RESOURCES.services),
+      pods: shared<Pod>(RESOURCES.pods),
+      endpoints: shared<Endpoints>(RESOURCES.endpoints),
+    }))
+  }
+  if (!disabled.has('endpointslice')) {
+    loops.push(new EndpointSliceController({
+      client, clock, logger,
+      services: shared<Service>(RESOURCES.services),
+      pods: shared<Pod>(RESOURCES.pods),
+      endpointSlices: shared<EndpointSlice>(RESOURCES.endpointslices),
+      maxEndpointsPerSlice: options.maxEndpointsPerSlice,
+    }))
+  }
+  if (!disabled.has('service-lb')) {
+    loops.push(new ServiceLoadBalancerController({
+      client, clock, logger,
+      services: shared<Service>(RESOURCES.services),
+      pool: options.loadBalancerPool,
+      recorder: recorder('service-lb-controller'),
     }))
   }
   if (!disabled.has('scheduler')) {

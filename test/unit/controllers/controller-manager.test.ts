@@ -14,6 +14,8 @@ import { FakeClock } from './fakes/fake-clock.ts'
 import { fakeInformerFactory } from './fakes/fake-informer.ts'
 import { settle } from './fakes/wait.ts'
 import { deployment, node } from './fakes/builders.ts'
+import { service } from './fakes/service-builders.ts'
+import type { EndpointSlice, Endpoints, Service } from '../../../control/controllers/service-objects.ts'
 import { isReady, markReady } from './fakes/harness.ts'
 
 t.test('the controller manager runs the whole control plane', async t => {
@@ -24,7 +26,11 @@ t.test('the controller manager runs the whole control plane', async t => {
     client: api,
     informerFactory: factory,
     clock,
-    options: { logger: silentLogger, nodeLifecycle: { gracePeriodMs: 4000, tolerationSeconds: 5, monitorPeriodMs: 1000 } },
+    options: {
+      logger: silentLogger,
+      nodeLifecycle: { gracePeriodMs: 4000, tolerationSeconds: 5, monitorPeriodMs: 1000 },
+      loadBalancerPool: { first: '198.18.7.200', last: '198.18.7.250' },
+    },
   })
   t.teardown(manager.stop)
   const quiet = async (): Promise<void> => await settle(api, () => manager.idle())
@@ -39,7 +45,7 @@ t.test('the controller manager runs the whole control plane', async t => {
     await api.create(RESOURCES.nodes, undefined, n)
   }
   await manager.ready
-  t.equal(made.length, 6, 'one informer per resource and selector, shared: pods (all, unbound, bound), replicasets, deployments, nodes')
+  t.equal(made.length, 9, 'one informer per resource and selector, shared: pods (all, unbound, bound), replicasets, deployments, nodes, services, endpoints, endpointslices')
 
   const d = deployment('web', { replicas: 3 })
   delete d.metadata.uid
@@ -72,10 +78,28 @@ t.test('the controller manager runs the whole control plane', async t => {
   ])
   t.match(api.peek<Deployment>(RESOURCES.deployments, 'default', 'web')?.status, { availableReplicas: 3 })
 
+  // A LoadBalancer Service in front of them: Endpoints, a slice and an address.
+  let n = 10
+  for (const p of api.objects<Pod>(RESOURCES.pods)) {
+    await api.patch(RESOURCES.pods, 'default', p.metadata.name!, { status: { podIP: `10.244.2.${n++}` } }, 'merge', 'status')
+  }
+  const svc = service('web', { type: 'LoadBalancer' })
+  delete svc.metadata.uid
+  await api.create(RESOURCES.services, 'default', svc)
+  await quiet()
+  t.equal(api.peek<Endpoints>(RESOURCES.endpoints, 'default', 'web')?.subsets?.[0]?.addresses?.length, 3)
+  t.equal(api.objects<EndpointSlice>(RESOURCES.endpointslices, 'default')[0]?.endpoints?.length, 3)
+  t.same(api.peek<Service>(RESOURCES.services, 'default', 'web')?.status?.loadBalancer, { ingress: [{ ip: '198.18.7.200' }] }, 'from the pool given')
+
   await api.delete(RESOURCES.deployments, 'default', 'web')
   await quiet()
   t.equal(api.objects(RESOURCES.replicasets).length, 0)
   t.equal(api.objects(RESOURCES.pods).length, 0)
+  t.equal(api.peek<Endpoints>(RESOURCES.endpoints, 'default', 'web')?.subsets, undefined, 'no pods: no subsets')
+  await api.delete(RESOURCES.services, 'default', 'web')
+  await quiet()
+  t.same(api.objects(RESOURCES.endpointslices), [], 'the Service gone: its slices too')
+  t.equal(api.objects(RESOURCES.endpoints).length, 0)
 
   await manager.stop()
   const reasons = new Set(api.objects<CoreEvent>(RESOURCES.events).map(e => `${e.source.component}/${e.reason}`))
@@ -91,7 +115,11 @@ t.test('the controller manager runs the whole control plane', async t => {
 t.test('loops can be left out', async t => {
   const api = new FakeApi()
   const { factory } = fakeInformerFactory(api)
-  const manager = startControllers({ client: api, informerFactory: factory, options: { logger: silentLogger, disable: ['scheduler', 'nodelifecycle', 'garbagecollector'] } })
+  const manager = startControllers({
+    client: api,
+    informerFactory: factory,
+    options: { logger: silentLogger, disable: ['scheduler', 'nodelifecycle', 'garbagecollector', 'endpoints', 'endpointslice', 'service-lb'] },
+  })
   await manager.ready
   const d = deployment('web', { replicas: 2 })
   delete d.metadata.uid

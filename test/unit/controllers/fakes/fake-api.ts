@@ -45,6 +45,8 @@ const kinds: Record<string, KindInfo> = {
   '/nodes': { kind: 'Node', apiVersion: 'v1', namespaced: false },
   '/events': { kind: 'Event', apiVersion: 'v1', namespaced: true },
   '/services': { kind: 'Service', apiVersion: 'v1', namespaced: true },
+  '/endpoints': { kind: 'Endpoints', apiVersion: 'v1', namespaced: true },
+  'discovery.k8s.io/endpointslices': { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },
   '/configmaps': { kind: 'ConfigMap', apiVersion: 'v1', namespaced: true },
   '/namespaces': { kind: 'Namespace', apiVersion: 'v1', namespaced: false },
   'apps/replicasets': { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespaced: true },
