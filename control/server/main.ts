@@ -15,6 +15,7 @@ import { createInformer } from '../client/informer.ts'
 import { startControllers } from '../controllers/controller-manager.ts'
 import { jsonLogger } from '../controllers/logger.ts'
 import { DurableStore } from '../store/durable-store.ts'
+import { AddressingPlan } from '../../dataplane/ipam/addressing-plan.ts'
 import { writeJsonFile } from '../../dataplane/util/json-file.ts'
 import { pidsWithTitle } from '../../dataplane/netns/netns.ts'
 import { waitGone } from '../../dataplane/process/container.ts'
@@ -60,6 +61,7 @@ const controllers = startControllers({
     }),
   options: {
     host: 'control-plane',
+    loadBalancerPool: new AddressingPlan(state.addressing).loadBalancerPool,
     logger: jsonLogger({ write: line => process.stdout.write(line + '\n') }),
     nodeLifecycle: {
       ...(state.nodeMonitorGracePeriodSeconds !== undefined ? { gracePeriodMs: state.nodeMonitorGracePeriodSeconds * 1000, monitorPeriodMs: Math.min(5000, state.nodeMonitorGracePeriodSeconds * 250) } : {}),

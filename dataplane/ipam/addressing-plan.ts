@@ -17,6 +17,7 @@ export const DEFAULTS = {
 
 const FIRST_NODE_HOST = 10
 const LB_POOL_FIRST = 200
+const LB_POOL_LAST = 250
 
 export interface AddressingInput {
   underlayCidr: string
@@ -59,6 +60,11 @@ export class AddressingPlan {
 
   get hostIP(): string {
     return addressAt(this.underlay, 1)
+  }
+
+  /** The LoadBalancer pool: .200-.250 of the underlay's first /24, announced on the underlay. */
+  get loadBalancerPool(): { first: string; last: string } {
+    return { first: addressAt(this.underlay, LB_POOL_FIRST), last: addressAt(this.underlay, LB_POOL_LAST) }
   }
 
   get maxNodes(): number {

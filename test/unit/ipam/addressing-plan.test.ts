@@ -15,6 +15,13 @@ t.test('the DESIGN.md plan: host .1, nodes from .11, node-N gets 10.244.N.0/24',
   t.throws(() => plan.node(100), { code: 'ERANGE', message: /1-99/ })
 })
 
+t.test('the LoadBalancer pool is .200-.250 of the underlay, above every node address', async t => {
+  t.same(new AddressingPlan(defaults).loadBalancerPool, { first: '198.18.0.200', last: '198.18.0.250' })
+  t.same(new AddressingPlan({ ...defaults, underlayCidr: '198.18.7.0/24' }).loadBalancerPool, { first: '198.18.7.200', last: '198.18.7.250' })
+  const plan = new AddressingPlan(defaults)
+  t.equal(plan.node(plan.maxNodes).underlayIP, '198.18.0.109', 'the last node stays below the pool')
+})
+
 t.test('overlapping ranges are refused, naming both', async t => {
   t.throws(() => new AddressingPlan({ ...defaults, clusterCidr: '10.96.0.0/16' }), { code: 'EBADCIDR', message: /cluster CIDR 10\.96\.0\.0\/16 overlaps service CIDR 10\.96\.0\.0\/12/ })
   t.throws(() => new AddressingPlan({ ...defaults, underlayCidr: '10.244.0.0/24' }), { code: 'EBADCIDR', message: /underlay/ })
