@@ -63,7 +63,8 @@ export class ProxyAgent {
     const deadline = Date.now() + UNSERVED_TIMEOUT_MS
     const done = (): boolean => {
       const holding = this.slices.list().filter(s => endpointsOf(s).some(e => e.targetRef?.uid === uid))
-      if (holding.some(s => endpointsOf(s).some(e => e.targetRef?.uid === uid && e.conditions?.ready !== false))) return false
+      // (publishNotReadyAddresses keeps terminating pods ready on purpose: those are not waited for.)
+      if (holding.some(s => endpointsOf(s).some(e => e.targetRef?.uid === uid && e.conditions?.ready !== false && e.conditions?.terminating !== true))) return false
       const needed = Math.max(0, ...holding.map(version))
       return this.readyNodes().every(n => Number(n.metadata.annotations?.[ANNOTATION_PROXY_SYNCED] ?? 0) >= needed)
     }
@@ -123,7 +124,7 @@ export class ProxyAgent {
   }
 }
 
-interface SliceEndpoint { targetRef?: { uid?: string }; conditions?: { ready?: boolean } }
+interface SliceEndpoint { targetRef?: { uid?: string }; conditions?: { ready?: boolean; terminating?: boolean } }
 
 function endpointsOf(slice: KubeObject): SliceEndpoint[] {
   return (slice as { endpoints?: SliceEndpoint[] }).endpoints ?? []

@@ -1,24 +1,36 @@
 // The proxy's side effects in one node's namespace (the agent runs there):
-// one `nft -f -` per sync, replacing the table as one transaction (a full
-// replace first and after any failure, only the differences otherwise), and
-// the conntrack clean-up kube-proxy does for UDP, where a flow has no end and
-// would keep going to an endpoint that is gone.
+// one `nft -f -` per sync, as one transaction. The first sync (and the one
+// after any failure) replaces the whole table; after that only the Services
+// whose input changed are rebuilt and only their differences are sent, so a
+// change to one Service costs the same with 10 or 10 000 others (kube-proxy's
+// partial sync). Also the conntrack clean-up kube-proxy does for UDP, where a
+// flow has no end and would keep going to an endpoint that is gone.
 import { runner } from '../exec/run-command.ts'
-import { buildRuleset, servicePortKey, type ProxyConfig, type ProxyServicePort, type Ruleset } from './ruleset.ts'
+import {
+  baseRuleset, emptyRuleset, groupByService, mergeInto, serviceRules,
+  type ProxyConfig, type ProxyServicePort, type ServiceRules,
+} from './ruleset.ts'
 import { SlotAllocator } from './slot-ranges.ts'
-import { layoutChanged, renderChanges, renderFull } from './transaction.ts'
+import { renderChanges, renderFull } from './transaction.ts'
 
 export interface SyncResult {
   full: boolean
+  /** Services rebuilt (all of them on a full sync). */
+  changed: number
   /** Size of the nft script applied (0: nothing changed). */
   bytes: number
   buildMs: number
   applyMs: number
 }
 
+interface Applied {
+  input: string
+  ports: ProxyServicePort[]
+  rules: ServiceRules
+}
+
 export class Proxier {
-  private applied: Ruleset | undefined
-  private appliedPorts = new Map<string, ProxyServicePort>()
+  private applied: Map<string, Applied> | undefined
   private readonly slots = new SlotAllocator()
 
   constructor(
@@ -28,12 +40,35 @@ export class Proxier {
 
   async sync(ports: readonly ProxyServicePort[]): Promise<SyncResult> {
     const started = performance.now()
-    if (this.applied === undefined) this.slots.reset()
-    const next = buildRuleset(this.config, ports, this.slots)
-    this.slots.sweep()
     const previous = this.applied
-    const full = previous === undefined || layoutChanged(previous, next)
-    const script = full ? renderFull(this.table, next) : renderChanges(this.table, previous, next)
+    const full = previous === undefined
+    if (full) this.slots.reset()
+    const next = new Map<string, Applied>()
+    const before = emptyRuleset()
+    const after = emptyRuleset()
+    let changed = 0
+    for (const [key, group] of groupByService(ports)) {
+      const input = JSON.stringify(group)
+      const old = previous?.get(key)
+      if (old && old.input === input) {
+        for (const slot of old.rules.slotKeys) this.slots.keep(slot)
+        next.set(key, old)
+        continue
+      }
+      const rules = serviceRules(this.config, group, this.slots)
+      next.set(key, { input, ports: group, rules })
+      changed++
+      if (old) mergeInto(before, old.rules)
+      mergeInto(after, rules)
+    }
+    for (const [key, old] of previous ?? []) if (!next.has(key)) mergeInto(before, old.rules)
+    this.slots.sweep()
+    let script: string
+    if (full) {
+      const whole = baseRuleset(this.config)
+      for (const a of next.values()) mergeInto(whole, a.rules)
+      script = renderFull(this.table, whole)
+    } else script = renderChanges(this.table, before, after)
     const built = performance.now()
     if (script !== '') {
       try {
@@ -45,10 +80,8 @@ export class Proxier {
       }
     }
     this.applied = next
-    const nextPorts = new Map(ports.map(p => [servicePortKey(p), p]))
-    await this.clearStaleUdp(this.appliedPorts, nextPorts)
-    this.appliedPorts = nextPorts
-    return { full, bytes: script.length, buildMs: built - started, applyMs: performance.now() - built }
+    await this.clearStaleUdp(previous ?? new Map(), next)
+    return { full, changed, bytes: script.length, buildMs: built - started, applyMs: performance.now() - built }
   }
 
   /** Removes the table (the agent stopping for good; `down` removes the namespace anyway). */
@@ -57,26 +90,31 @@ export class Proxier {
     this.applied = undefined
   }
 
-  private async clearStaleUdp(before: Map<string, ProxyServicePort>, after: Map<string, ProxyServicePort>): Promise<void> {
+  private async clearStaleUdp(before: Map<string, Applied>, after: Map<string, Applied>): Promise<void> {
+    const portsOf = (m: Map<string, Applied>) => new Map([...m.values()].flatMap(a => a.ports).filter(p => p.protocol === 'UDP').map(p => [`${p.namespace}/${p.name}/${p.portName}/${p.port}`, p]))
+    const was = portsOf(before)
+    const now = portsOf(after)
+    const addresses = (p: ProxyServicePort) => [...(p.clusterIP ? [p.clusterIP] : []), ...p.loadBalancerIPs]
     const deletions: string[][] = []
-    for (const [key, now] of after) {
-      if (now.protocol !== 'UDP') continue
-      const old = before.get(key)
-      const addresses = [...(now.clusterIP ? [now.clusterIP] : []), ...now.loadBalancerIPs]
+    for (const [key, p] of now) {
+      const old = was.get(key)
+      if (!old || old === p) continue
       // Flows answered "unreachable" while there was no endpoint would stay stuck to that verdict.
-      if (old && old.endpoints.length === 0 && now.endpoints.length > 0) {
-        for (const ip of addresses) deletions.push(['--orig-dst', ip, '--orig-port-dst', String(now.port)])
+      if (old.endpoints.length === 0 && p.endpoints.length > 0) {
+        for (const ip of addresses(p)) deletions.push(['--orig-dst', ip, '--orig-port-dst', String(p.port)])
       }
-      for (const e of old?.endpoints ?? []) {
-        if (now.endpoints.some(n => n.ip === e.ip && n.port === e.port)) continue
-        for (const ip of addresses) deletions.push(['--orig-dst', ip, '--dst-nat', e.ip])
+      for (const e of old.endpoints) {
+        if (p.endpoints.some(n => n.ip === e.ip && n.port === e.port)) continue
+        for (const ip of addresses(p)) deletions.push(['--orig-dst', ip, '--dst-nat', e.ip])
       }
     }
-    for (const [key, old] of before) {
-      if (old.protocol !== 'UDP' || after.has(key)) continue
-      for (const e of old.endpoints) for (const ip of [...(old.clusterIP ? [old.clusterIP] : []), ...old.loadBalancerIPs]) deletions.push(['--orig-dst', ip, '--dst-nat', e.ip])
+    for (const [key, old] of was) {
+      if (now.has(key)) continue
+      for (const e of old.endpoints) for (const ip of addresses(old)) deletions.push(['--orig-dst', ip, '--dst-nat', e.ip])
     }
     // conntrack exits 1 when nothing matched: that is fine.
     await Promise.all(deletions.map(args => runner()(['conntrack', '-D', '-p', 'udp', ...args], { allowFailure: true })))
   }
 }
+
+

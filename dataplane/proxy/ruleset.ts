@@ -99,8 +99,16 @@ export function servicePortKey(p: Pick<ProxyServicePort, 'namespace' | 'name' | 
   return `${p.namespace}/${p.name}/${p.protocol}/${p.portName || p.port}`
 }
 
+const hashes = new Map<string, string>()
 function hash8(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase()
+  let h = hashes.get(text)
+  if (h === undefined) {
+    // Memoised: a sync of 10 000 Services would otherwise hash every name again.
+    if (hashes.size > 200_000) hashes.clear()
+    h = createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase()
+    hashes.set(text, h)
+  }
+  return h
 }
 
 const proto = (p: Protocol): string => p.toLowerCase()
@@ -145,21 +153,78 @@ export function slotRangeSize(n: number): number {
   return size
 }
 
-export function buildRuleset(config: ProxyConfig, ports: readonly ProxyServicePort[], slots: SlotRanges): Ruleset {
-  const mapTypes = new Map<string, string>([
-    ['service-ips', 'type ipv4_addr . inet_proto . inet_service : verdict'],
-    ['service-nodeports', 'type inet_proto . inet_service : verdict'],
-    ['no-endpoint-services', 'type ipv4_addr . inet_proto . inet_service : verdict'],
-    ['no-endpoint-nodeports', 'type inet_proto . inet_service : verdict'],
-    ['endpoints', 'type mark : ipv4_addr . inet_service'],
-    ['cluster-ips', 'type ipv4_addr'],
-  ])
-  const elements = new Map<string, Map<string, string>>([...mapTypes.keys()].map(name => [name, new Map<string, string>()]))
-  const el = (map: string) => elements.get(map) as Map<string, string>
-  const chains = new Map<string, string[]>(baseChains(config))
-  const dynamicSets = new Map<string, string>()
+const MAP_TYPES: readonly [string, string][] = [
+  ['service-ips', 'type ipv4_addr . inet_proto . inet_service : verdict'],
+  ['service-nodeports', 'type inet_proto . inet_service : verdict'],
+  ['no-endpoint-services', 'type ipv4_addr . inet_proto . inet_service : verdict'],
+  ['no-endpoint-nodeports', 'type inet_proto . inet_service : verdict'],
+  ['endpoints', 'type mark : ipv4_addr . inet_service'],
+  ['cluster-ips', 'type ipv4_addr'],
+]
 
+/** The rules of one Service (all its ports), and the slot ranges they hold. */
+export interface ServiceRules extends Ruleset {
+  slotKeys: string[]
+}
+
+export function emptyRuleset(): Ruleset {
+  return { mapTypes: new Map(), elements: new Map(), chains: new Map(), dynamicSets: new Map() }
+}
+
+/** The table's fixed part: maps and sets (empty), hooks and shared chains. */
+export function baseRuleset(config: ProxyConfig): Ruleset {
+  return {
+    mapTypes: new Map(MAP_TYPES),
+    elements: new Map(MAP_TYPES.map(([name]) => [name, new Map<string, string>()])),
+    chains: new Map(baseChains(config)),
+    dynamicSets: new Map(),
+  }
+}
+
+/** Adds `part` to `into` (parts never share a chain, set or element key). */
+export function mergeInto(into: Ruleset, part: Ruleset): Ruleset {
+  for (const [name, type] of part.mapTypes) into.mapTypes.set(name, type)
+  for (const [name, elements] of part.elements) {
+    const target = into.elements.get(name) ?? new Map<string, string>()
+    into.elements.set(name, target)
+    for (const [k, v] of elements) target.set(k, v)
+  }
+  for (const [name, rules] of part.chains) into.chains.set(name, rules)
+  for (const [name, decl] of part.dynamicSets) into.dynamicSets.set(name, decl)
+  return into
+}
+
+/** The whole table for these Service ports. */
+export function buildRuleset(config: ProxyConfig, ports: readonly ProxyServicePort[], slots: SlotRanges): Ruleset {
+  const rs = baseRuleset(config)
+  for (const group of groupByService(ports).values()) mergeInto(rs, serviceRules(config, group, slots))
+  return rs
+}
+
+/** Ports grouped by Service (namespace/name), in a stable order. */
+export function groupByService(ports: readonly ProxyServicePort[]): Map<string, ProxyServicePort[]> {
+  const groups = new Map<string, ProxyServicePort[]>()
   for (const p of sorted(ports)) {
+    const key = `${p.namespace}/${p.name}`
+    const group = groups.get(key)
+    if (group) group.push(p)
+    else groups.set(key, [p])
+  }
+  return groups
+}
+
+/** The chains, map elements and sets of one Service's ports. */
+export function serviceRules(config: ProxyConfig, ports: readonly ProxyServicePort[], slots: SlotRanges): ServiceRules {
+  const rs: ServiceRules = { ...emptyRuleset(), slotKeys: [] }
+  const el = (map: string): Map<string, string> => {
+    let m = rs.elements.get(map)
+    if (!m) rs.elements.set(map, (m = new Map()))
+    return m
+  }
+  const pick = (p: ProxyServicePort, chain: string, endpoints: readonly ProxyEndpoint[], internal: boolean): string[] =>
+    pickRules(config, p, chain, endpoints, slots, rs, el('endpoints'), internal)
+
+  for (const p of ports) {
     const l4 = proto(p.protocol)
     if (p.clusterIP) el('cluster-ips').set(p.clusterIP, '')
     const external = [...p.loadBalancerIPs]
@@ -174,7 +239,7 @@ export function buildRuleset(config: ProxyConfig, ports: readonly ProxyServicePo
     }
 
     const svc = serviceChainName('svc', p)
-    chains.set(svc, pickRules(config, p, svc, internalEndpoints, slots, chains, dynamicSets, el('endpoints'), true))
+    rs.chains.set(svc, pick(p, svc, internalEndpoints, true))
     if (p.clusterIP) el('service-ips').set(`${p.clusterIP} . ${l4} . ${p.port}`, `goto ${svc}`)
 
     if (external.length === 0 && !p.nodePort) continue
@@ -189,15 +254,15 @@ export function buildRuleset(config: ProxyConfig, ports: readonly ProxyServicePo
       if (externalEndpoints.length === 0) rules.push('drop')
       else {
         const local = serviceChainName('local', p)
-        chains.set(local, pickRules(config, p, local, externalEndpoints, slots, chains, dynamicSets, el('endpoints'), false))
+        rs.chains.set(local, pick(p, local, externalEndpoints, false))
         rules.push(`goto ${local}`)
       }
-      chains.set(target, rules)
+      rs.chains.set(target, rules)
     }
     for (const ip of external) el('service-ips').set(`${ip} . ${l4} . ${p.port}`, `goto ${target}`)
     if (p.nodePort) el('service-nodeports').set(`${l4} . ${p.nodePort}`, `goto ${target}`)
   }
-  return { mapTypes, elements, chains, dynamicSets }
+  return rs
 }
 
 function pickRules(
@@ -206,8 +271,7 @@ function pickRules(
   chain: string,
   endpoints: readonly ProxyEndpoint[],
   slots: SlotRanges,
-  chains: Map<string, string[]>,
-  dynamicSets: Map<string, string>,
+  rs: ServiceRules,
   endpointMap: Map<string, string>,
   internal: boolean,
 ): string[] {
@@ -220,15 +284,16 @@ function pickRules(
     ordered.forEach((e, i) => {
       const epChain = `${chain}__${e.ip}/${e.port}`
       const set = `affinity-${hash8(epChain)}`
-      dynamicSets.set(set, `type ipv4_addr; flags dynamic,timeout; timeout ${p.affinitySeconds}s;`)
+      rs.dynamicSets.set(set, `type ipv4_addr; flags dynamic,timeout; timeout ${p.affinitySeconds}s;`)
       rules.push(`ip saddr @${set} goto ${epChain}`)
       targets.push(`${i} : goto ${epChain}`)
-      chains.set(epChain, [`update @${set} { ip saddr }`, `meta l4proto ${proto(p.protocol)} dnat ip to ${e.ip}:${e.port}`])
+      rs.chains.set(epChain, [`update @${set} { ip saddr }`, `meta l4proto ${proto(p.protocol)} dnat ip to ${e.ip}:${e.port}`])
     })
     rules.push(`numgen random mod ${ordered.length} vmap { ${targets.join(', ')} }`)
     return rules
   }
   const base = slots.base(chain, slotRangeSize(ordered.length))
+  rs.slotKeys.push(chain)
   ordered.forEach((e, i) => endpointMap.set(String(base + i), `${e.ip} . ${e.port}`))
   // The slot goes into the mark first (it replaces the mark), the masquerade bit after.
   return [`meta mark set numgen random mod ${ordered.length} offset ${base}`, ...masqueradeOutsiders, 'goto endpoint-dnat']

@@ -28,6 +28,11 @@ export class SlotAllocator implements SlotRanges {
     return base
   }
 
+  /** Keeps a key's range through the next sweep without asking for it again. */
+  keep(key: string): void {
+    this.used.add(key)
+  }
+
   /** Frees the ranges of keys not asked for since the last sweep. */
   sweep(): void {
     for (const [key, range] of this.ranges) {

@@ -28,8 +28,9 @@ export function renderFull(table: string, rs: Ruleset): string {
 export function renderChanges(table: string, prev: Ruleset, next: Ruleset): string {
   const removals: string[] = []
   const additions: string[] = []
-  for (const [name, nextElements] of next.elements) {
+  for (const name of new Set([...prev.elements.keys(), ...next.elements.keys()])) {
     const prevElements = prev.elements.get(name) ?? new Map<string, string>()
+    const nextElements = next.elements.get(name) ?? new Map<string, string>()
     const gone = [...prevElements].filter(([k, v]) => nextElements.get(k) !== v).map(([k]) => k)
     if (gone.length > 0) removals.push(`delete element ip ${table} ${name} { ${gone.join(', ')} }`)
     const added = new Map([...nextElements].filter(([k, v]) => prevElements.get(k) !== v))
@@ -53,17 +54,6 @@ export function renderChanges(table: string, prev: Ruleset, next: Ruleset): stri
   ]
   const script = [...removals, ...sets, ...chains, ...additions, ...deletions]
   return script.length === 0 ? '' : script.join('\n') + '\n'
-}
-
-/** Whether the base layout (maps, hooks) differs, which needs a full replace. */
-export function layoutChanged(prev: Ruleset, next: Ruleset): boolean {
-  if (prev.mapTypes.size !== next.mapTypes.size) return true
-  for (const [name, type] of next.mapTypes) if (prev.mapTypes.get(name) !== type) return true
-  for (const [name, rules] of next.chains) {
-    const before = prev.chains.get(name)
-    if (rules[0]?.startsWith('type ') && (!before || !sameRules(before, rules))) return true
-  }
-  return false
 }
 
 function elementList(elements: Map<string, string>): string {
