@@ -8,24 +8,11 @@ import { createSocket } from 'node:dgram'
 import { createServer, request } from 'node:http'
 import { createServer as createTcpServer } from 'node:net'
 import { hostname } from 'node:os'
+import { flags } from './flags.mjs'
 
 // Run as `node -e <this source> -- ARGS` (see images.ts): the arguments start at argv[1].
 const [subcommand, ...rest] = process.argv.slice(1)
 process.title = ['agnhost', ...process.argv.slice(1)].join(' ')
-
-/** agnhost-style flags: --name=value, --name value, --flag (true). */
-function flags(args, defaults) {
-  const out = { ...defaults }
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--?([^=]+)(?:=(.*))?$/.exec(args[i])
-    if (!m) continue
-    const [, name, value] = m
-    if (value !== undefined) out[name] = value
-    else if (typeof defaults[name] === 'boolean') out[name] = true
-    else out[name] = args[++i]
-  }
-  return out
-}
 
 const log = text => process.stdout.write(`${text}\n`)
 /** Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; agnhost prints a.b.c.d. */

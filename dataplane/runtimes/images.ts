@@ -15,16 +15,31 @@ export type ResolvedImage = { argv: string[] } | { error: { reason: string; mess
 
 // Built-in runtimes are handed to node as source (`node -e`), not as a path: a
 // volume mounted over the directory kubewire lives in must not break them.
+// A runtime may import sibling modules (`from './in-cluster.mjs'`), so that
+// shared and pure parts live in files of their own that tests import too;
+// each such import is replaced by a `data:` URL holding that module's source
+// (itself composed the same way), which Node imports without touching the disk.
 const sources = new Map<string, string>()
-function runtime(file: string): string {
+const RELATIVE_IMPORT = /(\bfrom\s*|\bimport\s*)(['"])\.\/([\w.-]+\.mjs)\2/g
+/** One argument may be at most 128 KiB on Linux (MAX_ARG_STRLEN). */
+const MAX_SOURCE_BYTES = 128 * 1024 - 1
+
+/** A runtime's source with its sibling imports inlined (what `node -e` gets). */
+export function runtimeSource(file: string, importing: readonly string[] = []): string {
   let source = sources.get(file)
   if (source === undefined) {
-    source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
+    if (importing.includes(file)) throw new Error(`built-in runtime ${[...importing, file].join(' -> ')}: import cycle`)
+    const text = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
+    source = text.replace(RELATIVE_IMPORT, (_m, keyword: string, quote: string, dependency: string) => {
+      const inlined = Buffer.from(runtimeSource(dependency, [...importing, file])).toString('base64')
+      return `${keyword}${quote}data:text/javascript;base64,${inlined}${quote}`
+    })
+    if (Buffer.byteLength(source) > MAX_SOURCE_BYTES) throw new Error(`built-in runtime ${file} is ${Buffer.byteLength(source)} bytes composed, more than one argument may hold`)
     sources.set(file, source)
   }
   return source
 }
-const nodeRuntime = (node: string, file: string) => [node, '--input-type=module', '-e', runtime(file), '--']
+const nodeRuntime = (node: string, file: string) => [node, '--input-type=module', '-e', runtimeSource(file), '--']
 
 interface BuiltIn {
   /** Kubernetes' ENTRYPOINT; `args` replace `cmd`. */
@@ -37,6 +52,8 @@ const BUILT_INS: Record<string, BuiltIn> = {
   agnhost: { entrypoint: node => nodeRuntime(node, 'agnhost.mjs'), cmd: [] },
   pause: { entrypoint: () => ['sleep', 'infinity'], cmd: [] },
   busybox: { entrypoint: () => [], cmd: ['sh'] },
+  // kubewire/ingress: our ingress controller (IngressClass kubewire).
+  ingress: { entrypoint: node => nodeRuntime(node, 'ingress.mjs'), cmd: [] },
 }
 
 /** The short name of an image: `registry.k8s.io/e2e-test-images/agnhost:2.53` -> `agnhost`. */
