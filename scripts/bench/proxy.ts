@@ -46,7 +46,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 // Every nft of the Proxier runs in the scratch node namespace, never in the root one.
-setRunner((argv, options) => runCommand(argv[0] === 'nft' || argv[0] === 'conntrack' ? ['ip', 'netns', 'exec', NODE, ...argv] : argv, options))
+const rootRunner = setRunner((argv, options) => runCommand(argv[0] === 'nft' || argv[0] === 'conntrack' ? ['ip', 'netns', 'exec', NODE, ...argv] : argv, options))
 
 function services(n: number, endpointsEach: number): ProxyServicePort[] {
   const out: ProxyServicePort[] = []
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     await connectLatency()
   } finally {
     await teardown()
+    setRunner(rootRunner)
   }
   if (!values['skip-cluster']) {
     const { programmingLatency } = await import('./proxy-programming.ts')
