@@ -29,6 +29,16 @@ export interface PodNetworkSpec {
   mtu: number
 }
 
+/**
+ * A pod's MAC follows from its address (0a:58 + the four octets, as
+ * OVN-Kubernetes does): when a freed address goes to a new pod, every
+ * neighbour entry still naming the old pod's MAC is right for the new one, so
+ * no packet is sent into the void while caches time out.
+ */
+export function podMac(ip: string): string {
+  return ['0a', '58', ...ip.split('.').map(o => Number(o).toString(16).padStart(2, '0'))].join(':')
+}
+
 export type PodNetworkRef = Pick<PodNetworkSpec, 'netns' | 'nodeNetns' | 'veth'>
 
 export async function createPodNetworks(pods: readonly PodNetworkSpec[]): Promise<void> {
@@ -42,9 +52,11 @@ export async function createPodNetworks(pods: readonly PodNetworkSpec[]): Promis
       const lines: string[] = []
       for (const p of onNode) {
         if (!links.has(p.veth)) {
-          lines.push(`link add ${p.veth} mtu ${p.mtu} type veth peer name eth0 mtu ${p.mtu} netns ${p.netns}`)
+          lines.push(`link add ${p.veth} mtu ${p.mtu} type veth peer name eth0 address ${podMac(p.ip)} mtu ${p.mtu} netns ${p.netns}`)
         }
-        lines.push(`link set ${p.veth} master ${POD_BRIDGE} up`)
+        // Hairpin: a pod reaching itself through a Service. Where br_netfilter is
+        // loaded, the DNATed packet is bridged back out of the port it came in.
+        lines.push(`link set ${p.veth} master ${POD_BRIDGE} up`, `link set ${p.veth} type bridge_slave hairpin on`)
       }
       await ipBatch(nodeNetns, lines)
     }
