@@ -23,10 +23,15 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old; kubewire needs Node >= 20"
 
 # command -> Debian package
+# dnsmasq (the DNS benchmark's reference) comes from dnsmasq-base: the binary
+# alone. The `dnsmasq` package would also install and start a system service
+# that takes port 53 and the host's resolver; the benchmark runs its own
+# foreground dnsmasq on 127.0.0.1 and a high port instead.
 declare -A wanted=(
   [ip]=iproute2 [bridge]=iproute2 [nft]=nftables [curl]=curl [ping]=iputils-ping
   [dig]=bind9-dnsutils [iperf3]=iperf3 [tcpdump]=tcpdump [conntrack]=conntrack
-  [unshare]=util-linux [nsenter]=util-linux
+  [unshare]=util-linux [nsenter]=util-linux [arping]=iputils-arping
+  [dnsperf]=dnsperf [dnsmasq]=dnsmasq-base
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
