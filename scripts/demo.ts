@@ -4,6 +4,8 @@
 import { main } from '../control/cli/main.ts'
 import { clusterFiles } from '../control/cluster/cluster-files.ts'
 import { clusterExists } from '../control/cluster/cluster-state.ts'
+import { RESOURCES } from '../control/client/api-client.ts'
+import { HttpClient } from '../control/client/http-client.ts'
 
 const CLUSTER = 'demo'
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
@@ -31,15 +33,26 @@ await kw('apply', '-f', 'examples/hello.yaml')
 await kw('rollout', 'status', 'deployment/hello', '--timeout=60s')
 await kw('get', 'pods', '-l', 'app=hello', '-o', 'wide')
 const kubeconfig = clusterFiles(CLUSTER).kubeconfig
+await kw('expose', 'deployment', 'hello', '--port=80', '--target-port=9376')
+const client = await HttpClient.fromKubeconfig(kubeconfig)
+const clusterIP = ((await client.get(RESOURCES.services, 'default', 'hello')).spec as { clusterIP: string }).clusterIP
+client.close()
+await kw('get', 'service', 'hello')
+// The Endpoints controller and every node's proxy take a moment after the Service is created.
+await kw('exec', 'client', '--', 'sh', '-c', `until curl -s -o /dev/null http://${clusterIP}/; do sleep 0.1; done; for i in 1 2 3 4 5 6; do curl -s http://${clusterIP}/; echo; done`)
 
 console.log(`
 ${bold('It works:')} pod "client" on node-2 reached pod "web-1" on node-1 (10.244.1.2)
 through node-2's routing table, the underlay bridge kw-${CLUSTER} and node-1's cni0;
-the Deployment in examples/hello.yaml rolled out 3 replicas across both nodes.
+the Deployment in examples/hello.yaml rolled out 3 replicas across both nodes,
+and its Service (ClusterIP ${clusterIP}) spread six requests over them through
+the nftables proxy on node-2.
 
 Try next:
   npx kubewire scale deployment/hello --replicas=6 && npx kubewire get pods -o wide
   npx kubewire describe deployment hello
+  npx kubewire exec node-2 -- nft list table ip kw-${CLUSTER}-proxy   # the Service rules
+  npx kubewire apply -f examples/web-service.yaml && curl -s http://198.18.0.11:30080/hostname   # a NodePort, from the host
   npx kubewire exec client -- curl -s http://10.244.2.2:9376/     # a pod on the same node (answers its hostname)
   npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
   npx kubewire exec web-1 -- ps ax                                # the pod's own PID namespace
