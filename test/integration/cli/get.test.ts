@@ -68,17 +68,19 @@ t.test('get: kubectl tables, formats and errors', async t => {
   t.equal(header((await cluster.run('get', 'nodes', '-o', 'wide')).out), 'NAME STATUS ROLES AGE VERSION INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME')
   t.match((await cluster.run('get', 'ns')).out, /^NAME\s+STATUS\s+AGE\ndefault\s+Active\s+\d+s\n/)
   t.match((await cluster.run('get', 'cm', 'settings')).out, /^NAME\s+DATA\s+AGE\nsettings\s+2\s+\d+s$/)
+  // A Service without a selector keeps the Endpoints its user writes.
+  await cluster.local.create(RESOURCES.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external' }, spec: { ports: [{ port: 80 }] } })
   await cluster.local.create(RESOURCES.endpoints, 'default', {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: { name: 'web' },
+    metadata: { name: 'external' },
     subsets: [{ addresses: [{ ip: '10.244.1.2' }, { ip: '10.244.2.2' }], ports: [{ port: 80, protocol: 'TCP' }] }],
   })
-  t.match((await cluster.run('get', 'ep')).out, /^NAME\s+ENDPOINTS\s+AGE\nweb\s+10\.244\.1\.2:80,10\.244\.2\.2:80\s+\d+s$/)
+  t.match((await cluster.run('get', 'ep', 'external')).out, /^NAME\s+ENDPOINTS\s+AGE\nexternal\s+10\.244\.1\.2:80,10\.244\.2\.2:80\s+\d+s$/)
   const events = await cluster.run('get', 'ev')
   t.equal(header(events.out), 'LAST SEEN TYPE REASON OBJECT MESSAGE')
   t.match(events.out, /\d+s\s+Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-[a-z0-9]+ to 2/)
-  t.equal(header((await cluster.run('get', 'endpointslices')).err), 'No resources found in default namespace.')
+  t.match((await cluster.run('get', 'endpointslices')).out, /\nweb-[a-z0-9]{5}\s/, 'the EndpointSlice controller made web\'s slice')
 
   const all = await cluster.run('get', 'all', '-A')
   const sections = all.out.split('\n\n')
@@ -103,7 +105,7 @@ t.test('get: kubectl tables, formats and errors', async t => {
   t.match(yaml, /\n {2}ports:\n {2}- port: 80\n/, 'sequences flush with their key')
   t.match(yaml, /resourceVersion: "\d+"/, 'number-like strings quoted')
   t.match(parse(yaml), { spec: { selector: { app: 'web' } } })
-  t.equal((await cluster.run('get', 'deploy,svc', '-o', 'name')).out, 'deployment.apps/web\nservice/kubernetes\nservice/web')
+  t.equal((await cluster.run('get', 'deploy,svc', '-o', 'name')).out, 'deployment.apps/web\nservice/external\nservice/kubernetes\nservice/web')
   t.equal((await cluster.run('get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}')).out, '2')
   t.match((await cluster.run('get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.status.phase}{"\\n"}{end}')).out, /^web-\S+\tRunning\nweb-\S+\tRunning$/)
   t.equal((await cluster.run('get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}')).out, 'True True')
@@ -199,7 +201,7 @@ t.test('api-resources and version through discovery', async t => {
   t.match(resources.out, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\n/)
   t.match(resources.out, /\npods\s+po\s+v1\s+true\s+Pod\n/)
   t.match(resources.out, /\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment\n/)
-  t.equal((await cluster.run('api-resources', '--namespaced=false', '-o', 'name')).out, 'namespaces\nnodes')
+  t.equal((await cluster.run('api-resources', '--namespaced=false', '-o', 'name')).out, 'namespaces\nnodes\ningressclasses.networking.k8s.io')
   t.match((await cluster.run('version')).out, /^Client Version: v\d+\.\d+\.\d+\S*\nServer Version: v\d+\.\d+\.\d+\S*$/)
   t.match(JSON.parse((await cluster.run('version', '-o', 'json')).out), { clientVersion: { major: '1' }, serverVersion: { major: '1' } })
   t.notOk((await cluster.client.list(RESOURCES.pods, undefined)).items.length)
