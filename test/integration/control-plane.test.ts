@@ -81,7 +81,8 @@ t.test('a 3-replica Deployment spreads over 2 nodes and every pod answers', asyn
 
 t.test('a killed container restarts', async t => {
   const [victim] = await readyPods()
-  await kubewire(['exec', victim!.metadata.name as string, '--', 'kill', '-9', '2'])
+  // The container's main process (after its init, which mounts volumes first).
+  await kubewireOk(['exec', victim!.metadata.name as string, '--', 'sh', '-c', 'kill -9 $(pgrep -o -f "^agnhost")'])
   await waitFor('the restart', async () => {
     const p = await client.get<Pod>(RESOURCES.pods, 'default', victim!.metadata.name as string)
     return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && ready(p)
