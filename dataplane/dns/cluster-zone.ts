@@ -41,12 +41,14 @@ export interface ZoneUpdate {
 /** A zone change as a message (the UDP threads keep their own copy of the zone). */
 export type ZoneOp =
   | { op: 'setZone'; spec: ZoneSpec }
+  | { op: 'patch'; diff: ZoneDiff }
   | { op: 'updateService'; service: DnsService }
   | { op: 'removeService'; namespace: string; name: string }
 
 export function applyZoneOp(zone: ClusterZone, op: ZoneOp): Promise<ZoneUpdate> {
   switch (op.op) {
     case 'setZone': return zone.setZone(op.spec)
+    case 'patch': return zone.applyPatch(op.diff)
     case 'updateService': return zone.updateService(op.service)
     case 'removeService': return zone.removeService(op.namespace, op.name)
   }
@@ -101,7 +103,7 @@ const serviceKey = (s: { namespace: string; name: string }): string => `svc/${s.
 const podKey = (p: DnsPod): string => `pod/${p.namespace}/${p.ip}`
 
 /** What setZone must change: found in one pass of comparisons, applied only if small. */
-interface ZoneDiff {
+export interface ZoneDiff {
   put: DnsService[]
   removed: DnsService[]
   podsPut: DnsPod[]
@@ -249,14 +251,23 @@ class ZoneState {
   }
 }
 
-/** Answers and state of the cluster zone; the hot path reads `table`. */
+/**
+ * Answers and state of the cluster zone; the hot path reads `table`.
+ * `mirror`, when given, is told every change as it is applied, in order, as
+ * the cheapest op that repeats it (a setZone becomes the patch it came to);
+ * the change resolves only when the promise it returns does (the server's UDP
+ * threads keep their own copy of the zone this way).
+ */
 export class ClusterZone {
   private state: ZoneState
   private queue: Promise<unknown> = Promise.resolve()
   /** Bumped by every setZone; a queued full build that a later setZone replaces is skipped. */
   private generation = 0
 
-  constructor(spec: Pick<ZoneSpec, 'domain' | 'ttl' | 'podRecords' | 'nameserverIP'> = {}) {
+  constructor(
+    spec: Pick<ZoneSpec, 'domain' | 'ttl' | 'podRecords' | 'nameserverIP'> = {},
+    private readonly mirror?: (op: ZoneOp) => Promise<void>,
+  ) {
     this.state = new ZoneState(zoneSettings(spec))
   }
 
@@ -275,9 +286,10 @@ export class ClusterZone {
       const settings = zoneSettings(spec)
       if (sameSettings(settings, this.state.settings)) {
         const diff = this.state.diff(spec)
-        if (diff.size <= INCREMENTAL_LIMIT) return this.incremental(t0, s => s.apply(diff))
+        if (diff.size <= INCREMENTAL_LIMIT) return this.incremental(t0, { op: 'patch', diff }, s => s.apply(diff))
       }
-      if (generation !== this.generation) return { changedSources: 0, names: 0, rebuilt: false, ms: performance.now() - t0 }
+      if (generation !== this.generation) return { update: { changedSources: 0, names: 0, rebuilt: false, ms: performance.now() - t0 }, t0 }
+      const mirrored = this.mirror?.({ op: 'setZone', spec })
       const next = new ZoneState(settings)
       next.apply(next.diff(spec))
       let names = 0
@@ -286,32 +298,52 @@ export class ClusterZone {
         if (next.table.pending > 0) await new Promise(resolve => setImmediate(resolve))
       }
       this.state = next
-      return { changedSources: next.changed, names, rebuilt: true, ms: performance.now() - t0 }
+      return { update: { changedSources: next.changed, names, rebuilt: true, ms: performance.now() - t0 }, mirrored, t0 }
     })
   }
 
   /** Add or replace one Service. */
-  updateService(svc: DnsService): Promise<ZoneUpdate> {
+  updateService(service: DnsService): Promise<ZoneUpdate> {
     const t0 = performance.now()
-    return this.enqueue(async () => this.incremental(t0, s => s.putService(svc)))
+    return this.enqueue(async () => this.incremental(t0, { op: 'updateService', service }, s => s.putService(service)))
   }
 
   removeService(namespace: string, name: string): Promise<ZoneUpdate> {
     const t0 = performance.now()
-    return this.enqueue(async () => this.incremental(t0, s => s.deleteService(namespace, name)))
+    return this.enqueue(async () => this.incremental(t0, { op: 'removeService', namespace, name }, s => s.deleteService(namespace, name)))
   }
 
-  private incremental(t0: number, change: (s: ZoneState) => void): ZoneUpdate {
+  /** Apply what another zone's setZone came to (a mirrored patch). */
+  applyPatch(diff: ZoneDiff): Promise<ZoneUpdate> {
+    const t0 = performance.now()
+    return this.enqueue(async () => this.incremental(t0, { op: 'patch', diff }, s => s.apply(diff)))
+  }
+
+  private incremental(t0: number, op: ZoneOp, change: (s: ZoneState) => void): Applied {
     const s = this.state
     s.changed = 0
     change(s)
     const names = s.table.flush()
-    return { changedSources: s.changed, names, rebuilt: false, ms: performance.now() - t0 }
+    const mirrored = s.changed > 0 ? this.mirror?.(op) : undefined
+    return { update: { changedSources: s.changed, names, rebuilt: false, ms: performance.now() - t0 }, mirrored, t0 }
   }
 
-  private enqueue(job: () => Promise<ZoneUpdate>): Promise<ZoneUpdate> {
+  private async enqueue(job: () => Promise<Applied> | Applied): Promise<ZoneUpdate> {
     const run = this.queue.then(job)
     this.queue = run.catch(() => undefined)
-    return run
+    const { update, mirrored, t0 } = await run
+    if (mirrored) {
+      await mirrored
+      update.ms = performance.now() - t0
+    }
+    return update
   }
+}
+
+interface Applied {
+  update: ZoneUpdate
+  /** The mirror's promise for this change, if it was told. */
+  mirrored?: Promise<void>
+  /** When the change was asked for. */
+  t0: number
 }

@@ -16,7 +16,7 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import { KubewireError } from '../errors.ts'
 import { type Cidr, parseCidr } from '../ipam/cidr.ts'
-import { applyZoneOp, ClusterZone, type ZoneOp, type ZoneUpdate } from './cluster-zone.ts'
+import { ClusterZone, type ZoneUpdate } from './cluster-zone.ts'
 import { Forwarder, parseUpstream } from './forwarder.ts'
 import { type DnsCounters, DROP, newCounters, OUTSIDE, Responder } from './responder.ts'
 import { FrameReader } from './tcp-frames.ts'
@@ -80,7 +80,8 @@ export class DnsServer {
     }
     if (!parseIpv4(this.options.address)) throw new KubewireError('EBADADDRESS', `invalid DNS listen address "${this.options.address}"`)
     const recursion = upstreams.length > 0
-    this.zone = new ClusterZone(options.zone)
+    // The main thread's zone answers TCP; each change to it is mirrored to the UDP threads (created below).
+    this.zone = new ClusterZone(options.zone, op => this.batch ? this.batch.apply(op) : Promise.resolve())
     this.responder = new Responder(this.zone, this.own, { maxUdpPayload: options.maxUdpPayload, recursion })
     if (recursion) {
       this.forwarder = new Forwarder(parsedUpstreams, this.own, { timeoutMs: options.forwardTimeoutMs, advertisedSize: options.maxUdpPayload })
@@ -151,24 +152,16 @@ export class DnsServer {
    * thread serves the new answers; `ms` is that time, the DNS programming latency.
    */
   setZone(spec: ZoneSpec): Promise<ZoneUpdate> {
-    return this.change({ op: 'setZone', spec })
+    return this.zone.setZone(spec)
   }
 
   /** Add or replace one Service. */
   updateService(service: DnsService): Promise<ZoneUpdate> {
-    return this.change({ op: 'updateService', service })
+    return this.zone.updateService(service)
   }
 
   removeService(namespace: string, name: string): Promise<ZoneUpdate> {
-    return this.change({ op: 'removeService', namespace, name })
-  }
-
-  private async change(op: ZoneOp): Promise<ZoneUpdate> {
-    const t0 = performance.now()
-    const threads = this.batch?.apply(op)
-    const update = await applyZoneOp(this.zone, op)
-    await threads
-    return { ...update, ms: performance.now() - t0 }
+    return this.zone.removeService(namespace, name)
   }
 
   private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
