@@ -25,6 +25,7 @@ import { ensureServiceAccountKey } from '../apiserver/tls/service-account-token.
 import { RESOURCES, type KubeObject } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { ANNOTATION_OVERLAY_PEERS } from '../agent/overlay-leases.ts'
+import { ingressAddonObjects } from './addons.ts'
 import { clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from './cluster-files.ts'
 import {
   type ClusterState,
@@ -149,6 +150,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   )
   try {
     await waitForNodes(state)
+    await applyAddons(state.name)
   } catch (e) {
     await clusterDown(state.name).catch(() => {})
     throw e
@@ -159,6 +161,29 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   })
   setCurrentCluster(state.name)
   return state
+}
+
+/** Creates the add-ons (the ingress controller) that a new cluster runs; `up` does not wait for them to be ready. */
+async function applyAddons(cluster: string): Promise<void> {
+  const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
+  try {
+    for (const object of ingressAddonObjects()) {
+      const ref = ADDON_RESOURCES[object.kind as string]
+      if (!ref) throw new KubewireError('EADDON', `add-on object of unknown kind ${object.kind}`)
+      await client.create(ref, object.metadata.namespace, object).catch((e: unknown) => {
+        if ((e as { code?: string }).code !== 'AlreadyExists') throw e
+      })
+    }
+  } finally {
+    client.close()
+  }
+}
+
+const ADDON_RESOURCES: Record<string, (typeof RESOURCES)[keyof typeof RESOURCES]> = {
+  Namespace: RESOURCES.namespaces,
+  IngressClass: RESOURCES.ingressclasses,
+  Service: RESOURCES.services,
+  Deployment: RESOURCES.deployments,
 }
 
 /** Starts the control plane detached and waits until it serves. */

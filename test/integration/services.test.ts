@@ -88,6 +88,12 @@ async function programmed(svc: string, namespace = 'default'): Promise<void> {
   }, 10_000)
 }
 
+/** A node's underlay address (InternalIP), as the host reaches it. */
+async function nodeIP(node: string): Promise<string> {
+  const n = await client.get(RESOURCES.nodes, undefined, node)
+  return ((n.status as { addresses: { type: string; address: string }[] }).addresses.find(a => a.type === 'InternalIP') as { address: string }).address
+}
+
 t.before(async () => {
   await kubewireOk(['up', '--nodes', '3'])
   client = await HttpClient.fromKubeconfig(join(home, 'clusters', name, 'kubeconfig'))
@@ -181,21 +187,23 @@ t.test('NodePort: from the host on every node\'s address; policy Local keeps the
   await client.create(RESOURCES.services, 'default', service('web-np', { type: 'NodePort' }))
   const svc = await getService('web-np')
   const nodePort = svc.spec.ports.find(p => p.name === 'http')?.nodePort as number
+  // The host holds .1 of the underlay (DESIGN.md).
+  const hostIP = (await nodeIP('node-1')).replace(/\.\d+$/, '.1')
   t.ok(nodePort >= 30000 && nodePort <= 32767, `node port ${nodePort}`)
   await waitFor('3 endpoints', async () => (await endpointIPs('web-np')).length === 3, 20_000)
   await programmed('web-np')
   const names = new Set((await readyPods('web')).map(p => p.metadata.name))
   for (const n of [1, 2, 3]) {
-    const { stdout } = await runCommand(['curl', '-s', '--max-time', '2', `http://198.18.0.${10 + n}:${nodePort}/hostname`])
+    const { stdout } = await runCommand(['curl', '-s', '--max-time', '2', `http://${await nodeIP(`node-${n}`)}:${nodePort}/hostname`])
     t.ok(names.has(stdout), `node-${n}:${nodePort} from the host answers (${stdout})`)
   }
-  const masqueraded = (await runCommand(['curl', '-s', '--max-time', '2', `http://198.18.0.11:${nodePort}/clientip`])).stdout
-  t.notMatch(masqueraded, /^198\.18\.0\.1:/, 'policy Cluster: the source is masqueraded')
+  const masqueraded = (await runCommand(['curl', '-s', '--max-time', '2', `http://${await nodeIP('node-1')}:${nodePort}/clientip`])).stdout
+  t.notMatch(masqueraded, new RegExp(`^${hostIP.replaceAll('.', '\\.')}:`), 'policy Cluster: the source is masqueraded')
 
   await client.patch(RESOURCES.services, 'default', 'web-np', { spec: { externalTrafficPolicy: 'Local' } })
-  await waitFor('policy Local programmed', async () => (await runCommand(['curl', '-s', '--max-time', '2', `http://198.18.0.11:${nodePort}/clientip`])).stdout.startsWith('198.18.0.1:'), 10_000)
+  await waitFor('policy Local programmed', async () => (await runCommand(['curl', '-s', '--max-time', '2', `http://${await nodeIP('node-1')}:${nodePort}/clientip`])).stdout.startsWith(`${hostIP}:`), 10_000)
   const local = (await readyPods('web')).find(p => p.spec.nodeName === 'node-2')?.metadata.name
-  const answers = await Promise.all([1, 2, 3, 4, 5].map(async () => (await runCommand(['curl', '-s', '--max-time', '2', `http://198.18.0.12:${nodePort}/hostname`])).stdout))
+  const answers = await Promise.all([1, 2, 3, 4, 5].map(async () => (await runCommand(['curl', '-s', '--max-time', '2', `http://${await nodeIP('node-2')}:${nodePort}/hostname`])).stdout))
   t.same(new Set(answers), new Set([local]), 'policy Local: only node-2\'s own endpoint answers on node-2')
   t.pass('policy Local: the host\'s own address reached the pod')
 })
