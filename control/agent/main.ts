@@ -21,6 +21,8 @@ import { ipBatch } from '../../dataplane/exec/ip.ts'
 import { POD_BRIDGE } from '../../dataplane/network/pod-network.ts'
 import { Proxier } from '../../dataplane/proxy/proxier.ts'
 import { ProxyAgent } from './proxy.ts'
+import { LoadBalancerAnnouncer } from './lb-announcer.ts'
+import { AddressingPlan } from '../../dataplane/ipam/addressing-plan.ts'
 
 const { values } = parseArgs({ options: { cluster: { type: 'string' }, node: { type: 'string' } } })
 const { cluster, node: nodeName } = values
@@ -50,15 +52,19 @@ const backendData = await backend.register(self)
 // reach ClusterIPs too (the node has no default route: give the service range one).
 await ipBatch(null, [`route replace ${state.addressing.serviceCidr} dev ${POD_BRIDGE}`])
 const nodes = informer(RESOURCES.nodes)
+const services = informer(RESOURCES.services)
+const endpointslices = informer(RESOURCES.endpointslices)
 const proxy = new ProxyAgent(
   client,
-  informer(RESOURCES.services),
-  informer(RESOURCES.endpointslices),
+  services,
+  endpointslices,
   nodes,
   new Proxier(names.nftTable('proxy'), { clusterCidr: state.addressing.clusterCidr, localPodCidr: node.podCIDR, podBridge: POD_BRIDGE }),
   nodeName,
   log,
 )
+// LoadBalancer addresses this node wins are announced on its eth0 (MetalLB L2).
+const announcer = new LoadBalancerAnnouncer(services, endpointslices, nodes, nodeName, new AddressingPlan(state.addressing).loadBalancerPool, log)
 
 const kubelet = new Kubelet({
   client,
@@ -90,10 +96,12 @@ await kubelet.start()
 const overlay = new OverlayAgent(client, nodes, backend, self, log)
 await overlay.start()
 await proxy.start()
+await announcer.start()
 log(`agent running (backend ${backend.type})`)
 
 async function shutdown(signal: string): Promise<void> {
   log(`${signal}: stopping (pods keep running)`)
+  await announcer.stop().catch(e => log(`lb: withdrawing at stop failed: ${(e as Error).message}`))
   await kubelet.stop()
   client.close()
   process.exit(0)
