@@ -65,9 +65,7 @@ export class Proxier {
     this.slots.sweep()
     let script: string
     if (full) {
-      const whole = baseRuleset(this.config)
-      for (const a of next.values()) mergeInto(whole, a.rules)
-      script = renderFull(this.table, whole)
+      script = renderFull(this.table, [baseRuleset(this.config), ...[...next.values()].map(a => a.rules)])
     } else script = renderChanges(this.table, before, after)
     const built = performance.now()
     if (script !== '') {

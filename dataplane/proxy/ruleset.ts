@@ -276,7 +276,7 @@ function pickRules(
   internal: boolean,
 ): string[] {
   const masqueradeOutsiders = internal ? [`ip saddr != ${config.clusterCidr} jump mark-for-masquerade`] : []
-  const ordered = [...endpoints].sort(byAddress)
+  const ordered = byAddress(endpoints)
   if (p.affinitySeconds !== undefined) {
     // kube-proxy's layout: one chain and one timed set of client addresses per endpoint.
     const rules = [...masqueradeOutsiders]
@@ -299,14 +299,13 @@ function pickRules(
   return [`meta mark set numgen random mod ${ordered.length} offset ${base}`, ...masqueradeOutsiders, 'goto endpoint-dnat']
 }
 
+// Sorting keys computed once per item, not once per comparison.
 function sorted(ports: readonly ProxyServicePort[]): ProxyServicePort[] {
-  return [...ports].sort((a, b) => (servicePortKey(a) < servicePortKey(b) ? -1 : servicePortKey(a) > servicePortKey(b) ? 1 : 0))
+  return ports.map(p => ({ key: servicePortKey(p), p })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(x => x.p)
 }
 
-function byAddress(a: ProxyEndpoint, b: ProxyEndpoint): number {
-  const x = ipNumber(a.ip)
-  const y = ipNumber(b.ip)
-  return x !== y ? x - y : a.port - b.port
+function byAddress(endpoints: readonly ProxyEndpoint[]): ProxyEndpoint[] {
+  return endpoints.map(e => ({ key: ipNumber(e.ip) * 65536 + e.port, e })).sort((a, b) => a.key - b.key).map(x => x.e)
 }
 
 function ipNumber(ip: string): number {

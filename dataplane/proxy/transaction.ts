@@ -5,20 +5,25 @@
 // however many Services there are, and affinity sets keep their clients.
 import type { Ruleset } from './ruleset.ts'
 
-export function renderFull(table: string, rs: Ruleset): string {
+/** The whole table from its parts (the base and every Service's rules), declared at once. */
+export function renderFull(table: string, parts: readonly Ruleset[]): string {
   const out = [`table ip ${table}`, `delete table ip ${table}`, `table ip ${table} {`]
-  for (const [name, type] of rs.mapTypes) {
-    const kind = type.includes(' : ') ? 'map' : 'set'
-    out.push(`  ${kind} ${name} {`, `    ${type}`)
-    const elements = rs.elements.get(name)
-    if (elements && elements.size > 0) out.push(`    elements = { ${elementList(elements)} }`)
-    out.push('  }')
+  for (const part of parts) {
+    for (const [name, type] of part.mapTypes) {
+      const kind = type.includes(' : ') ? 'map' : 'set'
+      out.push(`  ${kind} ${name} {`, `    ${type}`)
+      const elements = parts.map(p => p.elements.get(name)).filter((e): e is Map<string, string> => e !== undefined && e.size > 0)
+      if (elements.length > 0) out.push(`    elements = { ${elements.map(elementList).join(', ')} }`)
+      out.push('  }')
+    }
   }
-  for (const [name, decl] of rs.dynamicSets) out.push(`  set ${name} { ${decl} }`)
-  for (const [name, rules] of rs.chains) {
-    out.push(`  chain ${name} {`)
-    for (const rule of rules) out.push(`    ${rule}`)
-    out.push('  }')
+  for (const part of parts) for (const [name, decl] of part.dynamicSets) out.push(`  set ${name} { ${decl} }`)
+  for (const part of parts) {
+    for (const [name, rules] of part.chains) {
+      out.push(`  chain ${name} {`)
+      for (const rule of rules) out.push(`    ${rule}`)
+      out.push('  }')
+    }
   }
   out.push('}', '')
   return out.join('\n')

@@ -116,7 +116,7 @@ t.test('slot ranges: powers of two, stable across syncs, reused when freed', asy
 t.test('a full render declares everything; the change script moves one ruleset to the next', async t => {
   const slots = new SlotAllocator()
   const a = build([port(), port({ name: 'api', clusterIP: '10.96.0.6', affinitySeconds: 10 })], slots)
-  const full = renderFull(TABLE, a)
+  const full = renderFull(TABLE, [a])
   t.match(full, /^table ip kw-t-proxy\ndelete table ip kw-t-proxy\ntable ip kw-t-proxy \{\n/)
   t.match(full, /map service-ips \{\n    type ipv4_addr \. inet_proto \. inet_service : verdict\n    elements = \{ /)
   t.match(full, /chain nat-prerouting \{\n    type nat hook prerouting priority dstnat; policy accept;\n    jump services\n  \}/)
