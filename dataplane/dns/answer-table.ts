@@ -41,16 +41,66 @@ export interface NameEntry {
 export const NODATA: Prepared = prepareNegative(RCODE_NOERROR)
 export const NXDOMAIN: Prepared = prepareNegative(RCODE_NXDOMAIN)
 
-interface NameNode {
-  name: string
-  bySource: Map<string, DnsRecord[]>
+/**
+ * A name and what each source gave it. Nearly every name has one source, so
+ * that one sits in two fields and only further ones in a Map (a Map per name
+ * was a fifth of the heap).
+ */
+class NameNode {
+  source: string | undefined = undefined
+  records: DnsRecord[] | undefined = undefined
+  more: Map<string, DnsRecord[]> | undefined = undefined
   /** How many sources mark this name as existing without records. */
-  markers: number
+  markers = 0
   /** How many names below this one exist by themselves. */
-  descendants: number
+  descendants = 0
   /** Whether it counted itself into its ancestors' `descendants`. */
-  counted: boolean
+  counted = false
+
+  constructor(readonly name: string) {}
+
+  get hasRecords(): boolean {
+    return this.source !== undefined || (this.more !== undefined && this.more.size > 0)
+  }
+
+  set(source: string, records: DnsRecord[]): void {
+    if (this.source === undefined || this.source === source) {
+      this.source = source
+      this.records = records
+    } else {
+      (this.more ??= new Map()).set(source, records)
+    }
+  }
+
+  /** Whether `source` had records here. */
+  delete(source: string): boolean {
+    if (this.source === source) {
+      this.source = undefined
+      this.records = undefined
+      const next = this.more?.entries().next()
+      if (next && !next.done) {
+        this.more!.delete(next.value[0])
+        this.source = next.value[0]
+        this.records = next.value[1]
+      }
+      return true
+    }
+    return this.more?.delete(source) ?? false
+  }
+
+  /** Every record, the first source's first. */
+  all(): DnsRecord[] {
+    if (!this.more || this.more.size === 0) return this.records ?? []
+    const out = [...(this.records ?? [])]
+    for (const list of this.more.values()) out.push(...list)
+    return out
+  }
+
+  get unused(): boolean {
+    return !this.hasRecords && this.markers === 0 && this.descendants === 0
+  }
 }
+
 
 export const REVERSE_ZONE = 'in-addr.arpa'
 /** The source key of the zone's own records; other sources must not use it. */
@@ -143,13 +193,13 @@ export class AnswerTable {
   /** The records of a name (all sources), for tests and tools. */
   records(name: string): DnsRecord[] {
     const node = this.nodes.get(normalizeName(name))
-    return node ? [...node.bySource.values()].flat() : []
+    return node ? node.all() : []
   }
 
   private node(name: string): NameNode {
     let n = this.nodes.get(name)
     if (!n) {
-      n = { name, bySource: new Map(), markers: 0, descendants: 0, counted: false }
+      n = new NameNode(name)
       this.nodes.set(name, n)
     }
     return n
@@ -157,13 +207,13 @@ export class AnswerTable {
 
   private attach(name: string, source: string, records: DnsRecord[]): void {
     const n = this.node(name)
-    n.bySource.set(source, records)
+    n.set(source, records)
     this.changed(n)
   }
 
   private detach(name: string, source: string): void {
     const n = this.nodes.get(name)
-    if (!n || !n.bySource.delete(source)) return
+    if (!n || !n.delete(source)) return
     this.changed(n)
   }
 
@@ -187,7 +237,7 @@ export class AnswerTable {
   // A node's records or markers changed: keep the ancestors' counts right.
   private changed(n: NameNode): void {
     this.dirty.add(n.name)
-    const self = n.bySource.size > 0 || n.markers > 0
+    const self = n.hasRecords || n.markers > 0
     if (self === n.counted || !this.inZone(n.name)) return
     n.counted = self
     let name = n.name
@@ -203,13 +253,12 @@ export class AnswerTable {
   private encode(name: string): void {
     const key = nameToKey(name)
     const n = this.nodes.get(name)
-    if (!n || (n.bySource.size === 0 && n.markers === 0 && n.descendants === 0)) {
+    if (!n || n.unused) {
       this.entries.delete(key)
-      if (n && n.bySource.size === 0 && n.markers === 0 && n.descendants === 0) this.nodes.delete(name)
+      if (n) this.nodes.delete(name)
       return
     }
-    const all: DnsRecord[] = []
-    for (const records of n.bySource.values()) for (const r of records) all.push(r)
+    const all = n.all()
     const byType = new Map<number, DnsRecord[]>()
     for (const r of all) {
       const t = RECORD_TYPES[r.type]
@@ -217,18 +266,24 @@ export class AnswerTable {
       if (list) list.push(r)
       else byType.set(t, [r])
     }
-    const entry: NameEntry = { types: [], answers: [], fallback: NODATA, reverse: !this.inZone(name) && name !== this.zone }
+    // Arrays of their exact length (push would leave room to grow in each of 40 000 entries).
+    const count = byType.size + (all.length > 0 ? 1 : 0)
+    const entry: NameEntry = {
+      types: new Array<number>(count), answers: new Array<Prepared>(count), fallback: NODATA,
+      reverse: !this.inZone(name) && name !== this.zone,
+    }
+    let i = 0
     for (const [t, records] of byType) {
       const p = prepareAnswer(name, records, this.additional(records), this.ttl)
-      entry.types.push(t)
-      entry.answers.push(p)
+      entry.types[i] = t
+      entry.answers[i++] = p
       if (t === TYPE_CNAME) entry.fallback = p
     }
     if (all.length > 0) {
       // ANY: every record, no additional section (one type without additional records: the same answer).
-      const only = entry.answers.length === 1 && entry.answers[0]!.arcount === 0 ? entry.answers[0]! : undefined
-      entry.types.push(TYPE_ANY)
-      entry.answers.push(only ?? prepareAnswer(name, all, [], this.ttl))
+      const only = i === 1 && entry.answers[0]!.arcount === 0 ? entry.answers[0]! : undefined
+      entry.types[i] = TYPE_ANY
+      entry.answers[i] = only ?? prepareAnswer(name, all, [], this.ttl)
     }
     this.entries.set(key, entry)
   }
@@ -243,7 +298,7 @@ export class AnswerTable {
       seen.add(r.target)
       const target = this.nodes.get(r.target)
       if (!target) continue
-      for (const list of target.bySource.values()) for (const a of list) if (a.type === 'A') out.push(a)
+      for (const a of target.all()) if (a.type === 'A') out.push(a)
     }
     return out
   }

@@ -184,11 +184,21 @@ export function keyToName(key: string): string {
   return labels.join('.')
 }
 
-/** A dotted name as the key the parser makes of it (wire form, lowercase, latin1). */
+const keyScratch = Buffer.allocUnsafe(512)
+
+/** A dotted name as the key the parser makes of it (wire form, lowercase, latin1; a flat string, as the parser's). */
 export function nameToKey(name: string): string {
-  let key = ''
-  if (name !== '') for (const label of name.toLowerCase().split('.')) key += String.fromCharCode(label.length) + label
-  return key + '\0'
+  const lower = name.toLowerCase()
+  const b = lower.length + 2 <= keyScratch.length ? keyScratch : Buffer.allocUnsafe(lower.length + 2)
+  let at = 0
+  if (lower !== '') {
+    for (const label of lower.split('.')) {
+      b[at++] = label.length
+      at += b.write(label, at, 'latin1')
+    }
+  }
+  b[at++] = 0
+  return b.toString('latin1', 0, at)
 }
 
 /**
