@@ -3,7 +3,7 @@
 // Ingress with host and path rules routes to two Services (Prefix and Exact),
 // a default backend catches the rest of its host, other hosts get 404 — from a
 // pod through the controller's ClusterIP and from the host through its
-// NodePort.
+// NodePort and its LoadBalancer address.
 import { join } from 'node:path'
 import t from 'tap'
 import { HttpClient } from '../../control/client/http-client.ts'
@@ -99,6 +99,12 @@ t.test('host and path rules, Exact before Prefix, the default backend and 404', 
   t.equal(notFound.stdout, '404', 'a host no rule names: 404')
   const fromHost = await runCommand(['curl', '-s', '--max-time', '2', '-H', 'Host: shop.example', `http://${await nodeIP('node-1')}:${nodePort}/hostname`])
   t.equal(fromHost.stdout, api, 'from the host through the NodePort')
+  const lbIP = ((svc.status as { loadBalancer?: { ingress?: { ip: string }[] } }).loadBalancer?.ingress?.[0]?.ip) as string
+  const viaLoadBalancer = await waitFor('the LoadBalancer address to answer from the host', async () => {
+    const r = await runCommand(['curl', '-s', '--max-time', '2', '-H', 'Host: web.example', `http://${lbIP}/hostname`], { allowFailure: true })
+    return r.exitCode === 0 ? r.stdout : undefined
+  }, 10_000)
+  t.equal(viaLoadBalancer, shop, `from the host through the LoadBalancer address ${lbIP}`)
 })
 
 t.test('down leaves nothing', async t => {
