@@ -9,10 +9,13 @@
 // buffer), and one sendmmsg sends them all: the per-datagram cost is the
 // kernel's and ours, no more.
 //
-// The thread blocks in poll() only for POLL_MS at a time and returns to its
-// event loop at least every SLICE_MS: zone changes (postMessage from the
-// server) and upstream answers (forwarder.ts) are handled there, so a zone
-// change is served within about POLL_MS of its arrival. Counters go to
+// Zone changes (postMessage from the server) and upstream answers
+// (forwarder.ts) are handled by the thread's event loop, so the loop returns
+// to it at least every SLICE_MS while busy. When quiet it sleeps in poll() on
+// the socket and a doorbell (an eventfd the server rings after each message
+// and to stop): a change is applied as soon as it arrives, and a quiet server
+// wakes IDLE_POLL_MS apart only (FORWARD_POLL_MS while upstream answers are
+// awaited, since those arrive on the event loop's own socket). Counters go to
 // shared memory after every batch. Nothing a client sends can throw out of
 // the loop: an exception while answering drops that datagram, counted.
 import { parentPort, workerData } from 'node:worker_threads'
@@ -36,8 +39,10 @@ export interface BatchWorkerData {
   forwardTimeoutMs: number | undefined
   zone: Pick<ZoneSpec, 'domain' | 'ttl' | 'podRecords' | 'nameserverIP'>
   counters: Float64Array
-  /** [0]: set to 1 to stop. */
+  /** [0]: set to 1 to stop (and ring the doorbell). */
   control: Int32Array
+  /** An eventfd: readable when a message or a stop request waits. */
+  doorbell: number
 }
 
 export type WorkerRequest = { seq: number; zoneOp: ZoneOp } | { seq: number; heap: true }
@@ -49,7 +54,9 @@ export type WorkerReply =
 const SO_REUSEPORT = 15
 const BATCH = 64
 const SLOT = MAX_UDP_PAYLOAD
-const POLL_MS = 5
+const IDLE_POLL_MS = 250
+const FORWARD_POLL_MS = 2
+const ERROR_BACKOFF_MS = 10
 const SLICE_MS = 2
 const BUFFER_BYTES = 4 * 1024 * 1024
 
@@ -105,9 +112,14 @@ const outs = c.allocNative(BATCH * SLOT)
 const send = new SendVector(c.allocNative(SendVector.bytes(BATCH)), BATCH)
 const single = new SendVector(c.allocNative(SendVector.bytes(1)), 1)
 const reply = c.allocNative(65536)
-const pollfd = c.allocNative(8)
-pollfd.buf.writeInt32LE(fd, 0)
-pollfd.buf.writeInt16LE(POLLIN, 4)
+// struct pollfd[2]: { int fd; short events; short revents }: the socket, the doorbell.
+const pollfds = c.allocNative(16)
+pollfds.buf.writeInt32LE(fd, 0)
+pollfds.buf.writeInt16LE(POLLIN, 4)
+pollfds.buf.writeInt32LE(data.doorbell, 8)
+pollfds.buf.writeInt16LE(POLLIN, 12)
+const DOORBELL_REVENTS = 14
+const ring = c.allocNative(8)
 
 function sendAll(vec: SendVector, n: number): void {
   let i = 0
@@ -196,13 +208,18 @@ function pump(): void {
   for (;;) {
     const n = batch()
     if (n === FAILED) {
-      c.poll(0, 0, POLL_MS) // an unexpected error: do not spin on it
+      c.poll(0, 0, ERROR_BACKOFF_MS) // an unexpected error: do not spin on it
       break
     }
     if (performance.now() > until) break
     if (n === BATCH) continue
-    // Wait for more; a quiet socket sends us back to the event loop.
-    if (c.poll(pollfd.address, 1, POLL_MS) <= 0) break
+    // Wait for more, or for the doorbell (back to the event loop for the message).
+    const ready = c.poll(pollfds.address, 2, forwarder && forwarder.inFlight > 0 ? FORWARD_POLL_MS : IDLE_POLL_MS)
+    if (ready <= 0) break
+    if (pollfds.buf.readInt16LE(DOORBELL_REVENTS) !== 0) {
+      c.read(data.doorbell, ring.address, 8)
+      break
+    }
   }
   setImmediate(pump)
 }

@@ -6,7 +6,9 @@
 // are kept and replayed in order when they start (every change is absolute
 // for what it names, so replaying is exact).
 
+import { closeSync, writeSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
+import koffi from 'koffi'
 import { libc } from '../overlay/vxlan/libc.ts'
 import type { ZoneOp } from './cluster-zone.ts'
 import { addCounters, COUNTER_NAMES, type DnsCounters } from './responder.ts'
@@ -31,13 +33,36 @@ function bootstrap(): string {
   return `import(${JSON.stringify(tsxApi)}).then(m => { m.register(); return import(${JSON.stringify(workerUrl)}) })`
 }
 
+const EFD_CLOEXEC = 0x80000
+const EFD_NONBLOCK = 0x800
+let eventfdCall: ((initval: number, flags: number) => number) | undefined
+
+/** A new eventfd (the threads' doorbell): the one call the overlay's libc binding does not have. */
+function eventfd(): number {
+  eventfdCall ??= koffi.load('libc.so.6').func('int eventfd(unsigned int initval, int flags)') as (initval: number, flags: number) => number
+  const fd = eventfdCall(0, EFD_CLOEXEC | EFD_NONBLOCK)
+  if (fd < 0) throw new Error(`eventfd failed: errno ${koffi.errno()}`)
+  return fd
+}
+
+const ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0])
+
 interface Thread {
   worker: Worker
   counters: Float64Array
   exited: Promise<void>
+  doorbell: number
 }
 
-export type BatchUdpOptions = Omit<BatchWorkerData, 'port' | 'counters' | 'control' | 'reusePort'> & { threads: number }
+export type BatchUdpOptions = Omit<BatchWorkerData, 'port' | 'counters' | 'control' | 'reusePort' | 'doorbell'> & { threads: number }
+
+function ring(t: Thread): void {
+  try {
+    writeSync(t.doorbell, ONE)
+  } catch {
+    // EAGAIN: the counter is already set, the thread will wake anyway.
+  }
+}
 
 export class BatchUdp {
   private threads: Thread[] = []
@@ -56,9 +81,11 @@ export class BatchUdp {
     try {
       for (let i = 0; i < n; i++) {
         const counters = new Float64Array(new SharedArrayBuffer(8 * COUNTER_NAMES.length))
-        const data: BatchWorkerData = { ...rest, port, reusePort: n > 1, counters, control: this.control }
+        const doorbell = eventfd()
+        const data: BatchWorkerData = { ...rest, port, reusePort: n > 1, counters, control: this.control, doorbell }
         const worker = new Worker(bootstrap(), { eval: true, workerData: data, name: `kubewire-dns-udp-${i}` })
-        const thread = { worker, counters, exited: new Promise<void>(resolve => worker.once('exit', () => resolve())) }
+        const exited = new Promise<void>(resolve => worker.once('exit', () => { closeSync(doorbell); resolve() }))
+        const thread: Thread = { worker, counters, exited, doorbell }
         started.push(thread)
         await new Promise<void>((resolve, reject) => {
           const onMessage = (m: WorkerReply): void => {
@@ -105,6 +132,7 @@ export class BatchUdp {
 
   async stop(): Promise<void> {
     Atomics.store(this.control, 0, 1)
+    for (const t of this.threads) ring(t)
     await Promise.all(this.threads.map(async t => {
       const timer = setTimeout(() => void t.worker.terminate(), 2000)
       await t.exited
@@ -120,7 +148,10 @@ export class BatchUdp {
     const seq = ++this.seq
     return new Promise(resolve => {
       this.waiting.set(seq, { left: this.threads.length, resolve, heap: [] })
-      for (const t of this.threads) t.worker.postMessage({ seq, ...request } as WorkerRequest)
+      for (const t of this.threads) {
+        t.worker.postMessage({ seq, ...request } as WorkerRequest)
+        ring(t)
+      }
     })
   }
 
