@@ -87,10 +87,34 @@ async function rulesetFigures(): Promise<void> {
     const full = await proxier.sync(ports)
     const changed = ports.map((p, i) => (i === Math.floor(n / 2) ? { ...p, endpoints: p.endpoints.slice(1) } : p))
     const change = await proxier.sync(changed)
+    lastFullApplyMs = full.applyMs
     console.log(`${String(n).padEnd(8)}  ${ms(full.buildMs).padEnd(8)}  ${ms(full.applyMs).padEnd(10)}  ${(ms(change.buildMs) + " + " + ms(change.applyMs)).padEnd(14)}  ${(full.bytes / 1e6).toFixed(1)} MB full, ${change.bytes} B change`)
     await proxier.delete()
   }
+  await kubeProxyLayout(Math.max(...sizes))
 }
+
+// The peer: the same Services in kube-proxy's nftables layout (a chain per
+// endpoint, an anonymous `numgen random mod N vmap` per Service), applied the
+// same way, in the same run.
+async function kubeProxyLayout(n: number): Promise<void> {
+  const lines = [`table ip ${TABLE} {`, '  map service-ips {', '    type ipv4_addr . inet_proto . inet_service : verdict', '    elements = {']
+  const ports = services(n, 10)
+  lines.push(ports.map((p, i) => `      ${p.clusterIP} . tcp . 80 : goto service-${i}`).join(',\n'), '    }', '  }')
+  ports.forEach((p, i) => {
+    const eps = p.endpoints.map((e, j) => `  chain endpoint-${i}-${j} {\n    ip saddr ${e.ip} meta mark set meta mark | 0x4000\n    meta l4proto tcp dnat ip to ${e.ip}:${e.port}\n  }`)
+    lines.push(...eps, `  chain service-${i} {\n    ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x4000\n    numgen random mod ${p.endpoints.length} vmap { ${p.endpoints.map((_, j) => `${j} : goto endpoint-${i}-${j}`).join(', ')} }\n  }`)
+  })
+  lines.push('  chain nat-prerouting {', '    type nat hook prerouting priority dstnat; policy accept;', '    ip daddr . meta l4proto . th dport vmap @service-ips', '  }', '}', '')
+  const started = performance.now()
+  await runCommand(['ip', 'netns', 'exec', NODE, 'nft', '-f', '-'], { input: lines.join('\n') })
+  const applyMs = performance.now() - started
+  await runCommand(['ip', 'netns', 'exec', NODE, 'nft', 'delete', 'table', 'ip', TABLE])
+  console.log(`peer: kube-proxy's layout, ${n} Services x 10 endpoints: full apply ${ms(applyMs)} (ours is measured above; ratio peer/ours printed below)`)
+  lastPeerApplyMs = applyMs
+}
+let lastPeerApplyMs = NaN
+let lastFullApplyMs = NaN
 
 // A client in its own namespace: `connects` TCP connects to the ClusterIP, one at a time.
 const CLIENT_SOURCE = `
@@ -137,6 +161,7 @@ async function main(): Promise<void> {
   await topology()
   try {
     await rulesetFigures()
+    console.log(`full apply at ${Math.max(...sizes)} Services: kube-proxy's layout takes ${(lastPeerApplyMs / lastFullApplyMs).toFixed(1)}x ours`)
     await connectLatency()
   } finally {
     await teardown()
