@@ -171,19 +171,6 @@ function skipName(msg: Buffer, off: number): number {
   return -1
 }
 
-/** The name a query asks for as text (lowercase, dotted, no trailing dot), from its key. */
-export function keyToName(key: string): string {
-  const labels: string[] = []
-  let i = 0
-  while (i < key.length) {
-    const len = key.charCodeAt(i)
-    if (len === 0) break
-    labels.push(key.slice(i + 1, i + 1 + len))
-    i += len + 1
-  }
-  return labels.join('.')
-}
-
 const keyScratch = Buffer.allocUnsafe(512)
 
 /** A dotted name as the key the parser makes of it (wire form, lowercase, latin1; a flat string, as the parser's). */

@@ -290,9 +290,3 @@ export function zoneRecords(spec: ZoneSpec): SourceRecords {
   for (const pod of spec.pods ?? []) records.push(...podRecords(pod, domain))
   return { records, names }
 }
-
-/** `a-b-c-d` (the first label of a pod name) as the address it spells, or undefined. */
-export function podLabelAddress(label: string): string | undefined {
-  const ip = label.replaceAll('-', '.')
-  return parseIpv4(ip) ? ip : undefined
-}

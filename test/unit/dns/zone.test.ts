@@ -1,7 +1,7 @@
 // The records of the Kubernetes DNS specification (schema 1.1.0), one kind at a time.
 import t from 'tap'
 import {
-  apexRecords, endpointHostname, isValidName, namespaceNames, parseIpv4, podLabelAddress, podRecords, reverseName,
+  apexRecords, endpointHostname, isValidName, namespaceNames, parseIpv4, podRecords, reverseName,
   serviceRecords, zoneRecords,
 } from '../../../dataplane/dns/zone.ts'
 import { spec } from './fixtures/dns.ts'
@@ -72,8 +72,6 @@ t.test('helpers', async t => {
   t.equal(endpointHostname({ ip: '10.1.2.3' }), '10-1-2-3')
   t.equal(endpointHostname({ ip: '10.1.2.3', hostname: 'Pet-0' }), 'pet-0')
   t.equal(endpointHostname({ ip: '10.1.2.3', hostname: 'bad.name' }), '10-1-2-3')
-  t.equal(podLabelAddress('10-1-2-3'), '10.1.2.3')
-  t.equal(podLabelAddress('10-1-2'), undefined)
   t.ok(isValidName('_http._tcp.a.b'))
   t.notOk(isValidName('a..b'))
   t.notOk(isValidName(`${'a'.repeat(60)}.`.repeat(5)))
