@@ -4,6 +4,7 @@
 // one, well-known images get a built-in behaviour; anything else fails the
 // container with a clear reason, as an image that cannot be pulled would.
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 export interface ImageInput {
   image: string
@@ -41,6 +42,14 @@ export function runtimeSource(file: string, importing: readonly string[] = []): 
 }
 const nodeRuntime = (node: string, file: string) => [node, '--input-type=module', '-e', runtimeSource(file), '--']
 
+// kubewire/dns: the cluster DNS. Its program speaks the Kubernetes API, so it
+// is control/dns/main.ts, in TypeScript; dataplane/ never imports control/
+// (DESIGN.md), so it is named here by path only and run by node with tsx's
+// ESM loader (an absolute file URL: the container's working directory is not
+// the repository).
+const DNS_MAIN = fileURLToPath(new URL('../../control/dns/main.ts', import.meta.url))
+const tsRuntime = (node: string, main: string) => [node, '--import', import.meta.resolve('tsx/esm'), main]
+
 interface BuiltIn {
   /** Kubernetes' ENTRYPOINT; `args` replace `cmd`. */
   entrypoint: (node: string) => string[]
@@ -54,6 +63,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
   busybox: { entrypoint: () => [], cmd: ['sh'] },
   // kubewire/ingress: our ingress controller (IngressClass kubewire).
   ingress: { entrypoint: node => nodeRuntime(node, 'ingress.mjs'), cmd: [] },
+  dns: { entrypoint: node => tsRuntime(node, DNS_MAIN), cmd: [] },
 }
 
 /** The short name of an image: `registry.k8s.io/e2e-test-images/agnhost:2.53` -> `agnhost`. */
