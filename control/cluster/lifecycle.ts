@@ -25,7 +25,7 @@ import { ensureServiceAccountKey } from '../apiserver/tls/service-account-token.
 import { RESOURCES, type KubeObject } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { ANNOTATION_OVERLAY_PEERS } from '../agent/overlay-leases.ts'
-import { ingressAddonObjects } from './addons.ts'
+import { dnsAddonObjects, ingressAddonObjects } from './addons.ts'
 import { clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from './cluster-files.ts'
 import {
   type ClusterState,
@@ -163,11 +163,12 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   return state
 }
 
-/** Creates the add-ons (the ingress controller) that a new cluster runs; `up` does not wait for them to be ready. */
+/** Creates the add-ons (the cluster DNS, the ingress controller) that a new cluster runs; `up` does not wait for them to be ready. */
 async function applyAddons(cluster: string): Promise<void> {
+  const addressing = loadState(cluster).addressing
   const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
   try {
-    for (const object of ingressAddonObjects()) {
+    for (const object of [...dnsAddonObjects(addressing), ...ingressAddonObjects()]) {
       const ref = ADDON_RESOURCES[object.kind as string]
       if (!ref) throw new KubewireError('EADDON', `add-on object of unknown kind ${object.kind}`)
       await client.create(ref, object.metadata.namespace, object).catch((e: unknown) => {
