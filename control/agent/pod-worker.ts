@@ -21,6 +21,7 @@ import { resolveImage } from '../../dataplane/runtimes/images.ts'
 import { containerEnv, EnvError } from './container-env.ts'
 import { type ContainerState, type ObservedContainer, type PodCondition, podStatus, type PodStatus } from './pod-status.ts'
 import { type ContainerSpec, type Pod, probeAction } from './pod-spec.ts'
+import { loadPodDnsSource, podDnsFiles, type PodDnsFiles, podUtsHostname } from './pod-dns.ts'
 import { RestartBackoff, shouldRestart } from './restart-backoff.ts'
 import { loadInClusterSource, podCredentials, type PodCredentials } from './service-account.ts'
 import type { SandboxBatcher } from './sandbox-batcher.ts'
@@ -93,6 +94,7 @@ export class PodWorker {
   private readonly containers: LiveContainer[]
   private volumes: Map<string, string> | undefined
   private credentials: PodCredentials | undefined
+  private dnsFiles: PodDnsFiles | undefined
   private failure: { reason: string; message: string } | undefined
   private lastStatusJson = ''
   private lastConditions: PodCondition[] = []
@@ -228,6 +230,7 @@ export class PodWorker {
         this.save()
       }
       this.credentials = podCredentials(this.pod, this.podDir(), loadInClusterSource(this.node.cluster))
+      this.dnsFiles = podDnsFiles(this.pod, this.podDir(), this.record.ip, loadPodDnsSource(this.node.cluster))
       this.volumes = await prepareVolumes(this.pod, this.podDir(), name => this.api.configMapData(this.record.namespace, name))
       return true
     } catch (e) {
@@ -301,7 +304,11 @@ export class PodWorker {
         configMapValue: (name, key) => configMaps.get(name)?.[key],
         extra: { ...this.credentials?.env, ...this.api.extraEnv?.(this.pod) },
       })
-      mounts = [...containerMounts(c.spec, this.volumes ?? new Map(), this.node.mountLedger), ...(this.credentials?.mounts(c.spec, this.node.mountLedger) ?? [])]
+      mounts = [
+        ...containerMounts(c.spec, this.volumes ?? new Map(), this.node.mountLedger),
+        ...(this.credentials?.mounts(c.spec, this.node.mountLedger) ?? []),
+        ...(this.dnsFiles?.mounts(c.spec, this.node.mountLedger) ?? []),
+      ]
     } catch (e) {
       if (!(e instanceof EnvError || e instanceof VolumeError)) throw e
       c.waiting = { reason: 'CreateContainerConfigError', message: e.message }
@@ -325,7 +332,7 @@ export class PodWorker {
     if (!isRestart) this.api.event(this.pod, 'Normal', 'Pulled', `Container image "${c.spec.image}" already present on machine`)
     const pid = await startContainer({
       podNetns: this.record.netns,
-      hostname: this.pod.spec.hostname ?? this.record.name,
+      hostname: podUtsHostname(this.pod),
       argv: resolved.argv,
       env,
       ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}),
