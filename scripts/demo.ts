@@ -27,14 +27,17 @@ await kw('run', 'web-2', '--image', 'registry.k8s.io/e2e-test-images/agnhost:2.5
 await kw('run', 'client', '--node', 'node-2')
 for (const pod of ['web-1', 'web-2', 'client']) await kw('wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=60s')
 await kw('status')
-await kw('exec', 'client', '--', 'curl', '-sI', 'http://10.244.1.2/')
-await kw('exec', 'client', '--', 'ping', '-c', '2', '10.244.1.2')
+const kubeconfig = clusterFiles(CLUSTER).kubeconfig
+const client = await HttpClient.fromKubeconfig(kubeconfig)
+const podIP = async (pod: string) => ((await client.get(RESOURCES.pods, 'default', pod)).status as { podIP: string }).podIP
+const web1 = await podIP('web-1')
+const web2 = await podIP('web-2')
+await kw('exec', 'client', '--', 'curl', '-sI', `http://${web1}/`)
+await kw('exec', 'client', '--', 'ping', '-c', '2', web1)
 await kw('apply', '-f', 'examples/hello.yaml')
 await kw('rollout', 'status', 'deployment/hello', '--timeout=60s')
 await kw('get', 'pods', '-l', 'app=hello', '-o', 'wide')
-const kubeconfig = clusterFiles(CLUSTER).kubeconfig
 await kw('expose', 'deployment', 'hello', '--port=80', '--target-port=9376')
-const client = await HttpClient.fromKubeconfig(kubeconfig)
 const clusterIP = ((await client.get(RESOURCES.services, 'default', 'hello')).spec as { clusterIP: string }).clusterIP
 client.close()
 await kw('get', 'service', 'hello')
@@ -42,7 +45,7 @@ await kw('get', 'service', 'hello')
 await kw('exec', 'client', '--', 'sh', '-c', `until curl -s -o /dev/null http://${clusterIP}/; do sleep 0.1; done; for i in 1 2 3 4 5 6; do curl -s http://${clusterIP}/; echo; done`)
 
 console.log(`
-${bold('It works:')} pod "client" on node-2 reached pod "web-1" on node-1 (10.244.1.2)
+${bold('It works:')} pod "client" on node-2 reached pod "web-1" on node-1 (${web1})
 through node-2's routing table, the underlay bridge kw-${CLUSTER} and node-1's cni0;
 the Deployment in examples/hello.yaml rolled out 3 replicas across both nodes,
 and its Service (ClusterIP ${clusterIP}) spread six requests over them through
@@ -53,12 +56,12 @@ Try next:
   npx kubewire describe deployment hello
   npx kubewire exec node-2 -- nft list table ip kw-${CLUSTER}-proxy   # the Service rules
   npx kubewire apply -f examples/web-service.yaml && curl -s http://198.18.0.11:30080/hostname   # a NodePort, from the host
-  npx kubewire exec client -- curl -s http://10.244.2.2:9376/     # a pod on the same node (answers its hostname)
+  npx kubewire exec client -- curl -s http://${web2}:9376/     # a pod on the same node (answers its hostname)
   npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
   npx kubewire exec web-1 -- ps ax                                # the pod's own PID namespace
   npx kubewire logs web-1                                         # nginx's access log
   kubectl --kubeconfig ${kubeconfig} get pods -o wide   # any kubectl works too
-  tcpdump -ni kw-${CLUSTER} icmp &  npx kubewire exec client -- ping -c1 10.244.1.2   # packets on the underlay
+  tcpdump -ni kw-${CLUSTER} icmp &  npx kubewire exec client -- ping -c1 ${web1}   # packets on the underlay
   npx kubewire run mine --node node-1 -- python3 -m http.server 80     # any host command as a container
   npx kubewire delete pod mine
   npx kubewire down                                               # removes everything

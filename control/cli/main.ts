@@ -12,7 +12,7 @@ import type { ApiClient } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { clusterFiles } from '../cluster/cluster-files.ts'
 import { currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
-import { clusterDown, clusterUp, nodeAdd, nodeRemove } from '../cluster/lifecycle.ts'
+import { ADDONS, type Addon, clusterDown, clusterUp, nodeAdd, nodeRemove } from '../cluster/lifecycle.ts'
 import { execArgv, followLog, nodeTable, podCondition, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
 import { HttpDiscovery, kubectlVerbs, splitGlobalFlags } from './kubectl/index.ts'
 import { humanAge, renderTable } from './table.ts'
@@ -21,7 +21,7 @@ const usage = (): string => `kubewire: Kubernetes networking, emulated for real 
 
 Cluster:
   kubewire up [--name C] [--nodes N] [--backend ${backendTypes().join('|')}] [--underlay CIDR]
-              [--node-backend NODE=BACKEND]... [--node-monitor-grace-period 40s]
+              [--node-backend NODE=BACKEND]... [--node-monitor-grace-period 40s] [--addons dns,ingress|none]
               [--default-unreachable-toleration 300s]
   kubewire down [--name C]
   kubewire status [--name C]
@@ -118,6 +118,16 @@ function seconds(text: string | undefined, what: string, fallback: number): numb
   return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n
 }
 
+/** `--addons dns,ingress` or `--addons none`. */
+function parseAddons(text: string): Addon[] {
+  if (text === 'none' || text === '') return []
+  const names = text.split(',').map(a => a.trim())
+  for (const a of names) {
+    if (!(ADDONS as readonly string[]).includes(a)) throw new KubewireError('EUSAGE', `--addons: unknown add-on "${a}" (known: ${ADDONS.join(', ')}, or none)`)
+  }
+  return names as Addon[]
+}
+
 const verbs: Record<string, Handler> = {
   async up(args, _command, io) {
     const { values } = parseArgs({
@@ -130,6 +140,7 @@ const verbs: Record<string, Handler> = {
         'node-backend': { type: 'string', multiple: true },
         'node-monitor-grace-period': { type: 'string' },
         'default-unreachable-toleration': { type: 'string' },
+        addons: { type: 'string' },
       },
     })
     const grace = values['node-monitor-grace-period']
@@ -140,6 +151,7 @@ const verbs: Record<string, Handler> = {
       if (!node || !type) throw new KubewireError('EUSAGE', `--node-backend takes NODE=BACKEND (e.g. node-2=vxlan-kernel), not "${pair}"`)
       nodeBackends[node] = type
     }
+    const addons = values.addons === undefined ? undefined : parseAddons(values.addons)
     const name = values.name ?? process.env.KUBEWIRE_CLUSTER ?? 'demo'
     const nodes = values.nodes === undefined ? 2 : Number(values.nodes)
     const backend = values.backend ?? 'host-gw'
@@ -150,6 +162,7 @@ const verbs: Record<string, Handler> = {
       ...(values.underlay ? { underlayCidr: values.underlay } : {}),
       ...(grace ? { nodeMonitorGracePeriodSeconds: seconds(grace, '--node-monitor-grace-period', 40) } : {}),
       ...(toleration ? { defaultUnreachableTolerationSeconds: seconds(toleration, '--default-unreachable-toleration', 300) } : {}),
+      ...(addons ? { addons } : {}),
     })
     const secs = ((performance.now() - started) / 1000).toFixed(2)
     io.out(`Cluster "${state.name}" is up in ${secs}s. Underlay ${state.addressing.underlayCidr} on bridge kw-${state.name}.`)

@@ -54,6 +54,8 @@ export interface UpOptions {
   serviceCidr?: string
   nodeMonitorGracePeriodSeconds?: number
   defaultUnreachableTolerationSeconds?: number
+  /** Add-ons to deploy (default: all of ADDONS). */
+  addons?: readonly Addon[]
 }
 
 /** The control plane of an existing cluster, if its process runs. */
@@ -150,7 +152,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   )
   try {
     await waitForNodes(state)
-    await applyAddons(state.name)
+    await applyAddons(state.name, options.addons ?? ADDONS)
   } catch (e) {
     await clusterDown(state.name).catch(() => {})
     throw e
@@ -163,12 +165,17 @@ export async function clusterUp(options: UpOptions): Promise<ClusterState> {
   return state
 }
 
-/** Creates the add-ons (the cluster DNS, the ingress controller) that a new cluster runs; `up` does not wait for them to be ready. */
-async function applyAddons(cluster: string): Promise<void> {
+/** The add-ons a new cluster runs unless `up --addons` says otherwise, in the order they are created. */
+export const ADDONS = ['dns', 'ingress'] as const
+export type Addon = (typeof ADDONS)[number]
+
+/** Creates the chosen add-ons (the cluster DNS, the ingress controller); `up` does not wait for them to be ready. */
+async function applyAddons(cluster: string, addons: readonly Addon[]): Promise<void> {
   const addressing = loadState(cluster).addressing
+  const objects = { dns: () => dnsAddonObjects(addressing), ingress: () => ingressAddonObjects() }
   const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
   try {
-    for (const object of [...dnsAddonObjects(addressing), ...ingressAddonObjects()]) {
+    for (const object of ADDONS.filter(a => addons.includes(a)).flatMap(a => objects[a]())) {
       const ref = ADDON_RESOURCES[object.kind as string]
       if (!ref) throw new KubewireError('EADDON', `add-on object of unknown kind ${object.kind}`)
       await client.create(ref, object.metadata.namespace, object).catch((e: unknown) => {

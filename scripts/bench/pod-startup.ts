@@ -28,7 +28,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function main(): Promise<void> {
   const upStart = performance.now()
-  await clusterUp({ name: cluster, nodes: Number(values.nodes), backend: 'host-gw' })
+  await clusterUp({ name: cluster, nodes: Number(values.nodes), backend: 'host-gw', addons: [] })
   const upMs = performance.now() - upStart
   const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
   const seen = new Map<string, number>()

@@ -60,7 +60,7 @@ async function startAll(specs: PodNetworkSpec[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const up = await timed(() => clusterUp({ name: cluster, nodes: 2, backend: 'host-gw' }))
+  const up = await timed(() => clusterUp({ name: cluster, nodes: 2, backend: 'host-gw', addons: [] }))
 
   const sandboxes = plan('sandbox', podCount)
   const createSandbox = await timed(() => createPodNetworks(sandboxes))

@@ -26,7 +26,7 @@ export async function programmingLatency(samples: number, nodes = 3): Promise<vo
   process.env.KUBEWIRE_HOME = home
   const cluster = `prog${process.pid % 1000}`
   try {
-    await clusterUp({ name: cluster, nodes, backend: 'host-gw' })
+    await clusterUp({ name: cluster, nodes, backend: 'host-gw', addons: [] })
     const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
     const synced = new Map<string, number>()
     let waiting: { version: number; resolve: () => void } | undefined

@@ -26,7 +26,7 @@ function underlayOf(status: string): string {
 }
 
 t.test('two clusters side by side', async t => {
-  await Promise.all([kubewireOk(['up', '--name', one, '--nodes', '2']), kubewireOk(['up', '--name', two, '--nodes', '2'])])
+  await Promise.all([kubewireOk(['up', '--name', one, '--nodes', '2', '--addons', 'none']), kubewireOk(['up', '--name', two, '--nodes', '2', '--addons', 'none'])])
   const u1 = underlayOf(await kubewireOk(['status', '--name', one]))
   const u2 = underlayOf(await kubewireOk(['status', '--name', two]))
   t.not(u1, u2, `distinct underlays (${u1}, ${u2})`)

@@ -20,7 +20,7 @@ let sandboxes: SandboxBatcher
 const runDir = join(home, 'run')
 
 t.before(async () => {
-  const state = await clusterUp({ name: cluster, nodes: 1, backend: 'host-gw' })
+  const state = await clusterUp({ name: cluster, nodes: 1, backend: 'host-gw', addons: [] })
   const node = state.nodes[0]!
   sandboxes = new SandboxBatcher({
     nodeNetns: node.netns, podCIDR: node.podCIDR, podPrefixLength: 24, podGateway: node.podGateway, podMtu: 1500,

@@ -26,7 +26,7 @@ async function iperf(client: string, server: string): Promise<number> {
 }
 
 t.test('a vxlan node and a vxlan-kernel node talk', async t => {
-  const out = await kubewireOk(['up', '--nodes', '2', '--backend', 'vxlan', '--node-backend', 'node-2=vxlan-kernel'])
+  const out = await kubewireOk(['up', '--nodes', '2', '--backend', 'vxlan', '--node-backend', 'node-2=vxlan-kernel', '--addons', 'none'])
   t.match(out, /node-1\s+Ready\s+\S+\s+10\.244\.1\.0\/24\s+vxlan\s/)
   t.match(out, /node-2\s+Ready\s+\S+\s+10\.244\.2\.0\/24\s+vxlan-kernel\s/)
   const kinds = await Promise.all(['node-1', 'node-2'].map(async n =>

@@ -14,7 +14,7 @@ t.teardown(async () => {
 })
 
 t.test('pods across nodes over kernel VXLAN', async t => {
-  await kubewireOk(['up', '--nodes', '3', '--backend', 'vxlan-kernel'])
+  await kubewireOk(['up', '--nodes', '3', '--backend', 'vxlan-kernel', '--addons', 'none'])
   await runPod('a', { node: 'node-1' })
   await runPod('b', { node: 'node-3' })
   const mtu = await kubewireOk(['exec', 'a', '--', 'cat', '/sys/class/net/eth0/mtu'])

@@ -59,7 +59,7 @@ function exec(argv: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 t.test('setup', async t => {
-  await kubewireOk(['up', '--nodes', '2', '--backend', 'vxlan'])
+  await kubewireOk(['up', '--nodes', '2', '--backend', 'vxlan', '--addons', 'none'])
   await kubewireOk(['run', 'a', '--node', 'node-1', '--', process.execPath, HOSTNAME_SERVER, '80'])
   await kubewireOk(['run', 'b', '--node', 'node-2'])
   await kubewireOk(['run', 'sink', '--node', 'node-1', '--', 'iperf3', '-s'])

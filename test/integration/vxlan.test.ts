@@ -35,7 +35,7 @@ function readdirProc(): number[] {
 }
 
 t.test('pods on three nodes talk through the TypeScript encapsulator', async t => {
-  await kubewireOk(['up', '--nodes', '3', '--backend', 'vxlan'])
+  await kubewireOk(['up', '--nodes', '3', '--backend', 'vxlan', '--addons', 'none'])
   t.equal(encapsulatorPids().length, 3, 'one `kubewire-vxlan <cluster> <node>` process per node')
 
   const link = JSON.parse(await kubewireOk(['exec', 'node-1', '--', 'ip', '-d', '-j', 'link', 'show', 'kwvx0'])) as {
