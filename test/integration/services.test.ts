@@ -9,7 +9,7 @@ import t from 'tap'
 import { HttpClient } from '../../control/client/http-client.ts'
 import { RESOURCES, type KubeObject } from '../../control/client/api-client.ts'
 import { runCommand } from '../../dataplane/exec/run-command.ts'
-import { isolatedHome, kubewire, kubewireOk, leftoversSettled, removeHome, runPod, uniqueClusterName, waitFor } from './helpers/cluster.ts'
+import { isolatedHome, kubewire, kubewireOk, leftoversSettled, nodeInternalIP, removeHome, runPod, uniqueClusterName, waitFor } from './helpers/cluster.ts'
 
 const name = uniqueClusterName()
 const home = isolatedHome()
@@ -88,11 +88,7 @@ async function programmed(svc: string, namespace = 'default'): Promise<void> {
   }, 10_000)
 }
 
-/** A node's underlay address (InternalIP), as the host reaches it. */
-async function nodeIP(node: string): Promise<string> {
-  const n = await client.get(RESOURCES.nodes, undefined, node)
-  return ((n.status as { addresses: { type: string; address: string }[] }).addresses.find(a => a.type === 'InternalIP') as { address: string }).address
-}
+const nodeIP = (node: string) => nodeInternalIP(client, node)
 
 t.before(async () => {
   await kubewireOk(['up', '--nodes', '3'])

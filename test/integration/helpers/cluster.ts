@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { RESOURCES, type ApiClient } from '../../../control/client/api-client.ts'
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 export const CLI = join(REPO, 'bin', 'kubewire.js')
@@ -124,4 +125,13 @@ export async function getPod(name: string, env: Record<string, string> = {}): Pr
   } finally {
     client.close()
   }
+}
+
+/** A node's underlay address (its InternalIP), as the host reaches it. */
+export async function nodeInternalIP(client: ApiClient, node: string): Promise<string> {
+  const n = await client.get(RESOURCES.nodes, undefined, node)
+  const addresses = ((n as { status?: unknown }).status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []
+  const internal = addresses.find(a => a.type === 'InternalIP')
+  if (!internal) throw new Error(`node ${node} has no InternalIP`)
+  return internal.address
 }
