@@ -59,7 +59,7 @@ const proxy = new ProxyAgent(
   services,
   endpointslices,
   nodes,
-  new Proxier(names.nftTable('proxy'), { clusterCidr: state.addressing.clusterCidr, localPodCidr: node.podCIDR, podBridge: POD_BRIDGE }),
+  new Proxier(names.nftTable('proxy'), { clusterCidr: state.addressing.clusterCidr, serviceCidr: state.addressing.serviceCidr, localPodCidr: node.podCIDR, podBridge: POD_BRIDGE }),
   nodeName,
   log,
 )

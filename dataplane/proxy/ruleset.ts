@@ -64,6 +64,8 @@ export interface ProxyServicePort {
 export interface ProxyConfig {
   /** The cluster (pod) CIDR: sources outside it reaching a Service are masqueraded. */
   clusterCidr: string
+  /** The service CIDR: a packet still addressed into it after DNAT went to no Service port, and is rejected. */
+  serviceCidr: string
   /** This node's pod subnet and bridge (same-node and hairpin masquerade). */
   localPodCidr: string
   podBridge: string
@@ -133,18 +135,23 @@ function baseChains(config: ProxyConfig): [string, string[]][] {
     ['service-endpoints-check', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
     ['nodeport-endpoints-check', ['ip daddr != 127.0.0.0/8 fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports']],
     // Any other port of a ClusterIP goes nowhere: say so at once.
-    ['cluster-ips-check', ['ip daddr @cluster-ips reject']],
+    // (A packet for a Service it knows was DNATed before it got here.)
+    ['cluster-ips-check', [`ip daddr ${config.serviceCidr} reject`]],
     ['reject-chain', ['reject']],
     ['mark-for-masquerade', [`meta mark set meta mark | ${hex(MASQUERADE_MARK)}`]],
     ['masquerading', [
       `meta mark & ${hex(MASQUERADE_MARK)} == ${hex(MASQUERADE_MARK)} meta mark set meta mark ^ ${hex(MASQUERADE_MARK)} masquerade fully-random`,
       `ct status dnat ip saddr ${config.localPodCidr} oifname "${config.podBridge}" masquerade fully-random`,
     ]],
-    ['endpoint-dnat', [`meta l4proto { tcp, udp } dnat ip to meta mark & ${hex(SLOT_MASK)} map @endpoints`]],
+    // The slot is in the mark's low bits; sources outside the cluster CIDR are masqueraded ...
+    ['endpoint-dnat', [`ip saddr != ${config.clusterCidr} jump mark-for-masquerade`, dnatToSlot]],
+    // ... except through externalTrafficPolicy Local, which keeps the client's address.
+    ['endpoint-dnat-keep-source', [dnatToSlot]],
   ]
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`
+const dnatToSlot = `meta l4proto { tcp, udp } dnat ip to meta mark & ${hex(SLOT_MASK)} map @endpoints`
 
 /** Size of the slot range for n endpoints: a power of two, so ranges are reused when counts change a little. */
 export function slotRangeSize(n: number): number {
@@ -159,7 +166,6 @@ const MAP_TYPES: readonly [string, string][] = [
   ['no-endpoint-services', 'type ipv4_addr . inet_proto . inet_service : verdict'],
   ['no-endpoint-nodeports', 'type inet_proto . inet_service : verdict'],
   ['endpoints', 'type mark : ipv4_addr . inet_service'],
-  ['cluster-ips', 'type ipv4_addr'],
 ]
 
 /** The rules of one Service (all its ports), and the slot ranges they hold. */
@@ -226,7 +232,6 @@ export function serviceRules(config: ProxyConfig, ports: readonly ProxyServicePo
 
   for (const p of ports) {
     const l4 = proto(p.protocol)
-    if (p.clusterIP) el('cluster-ips').set(p.clusterIP, '')
     const external = [...p.loadBalancerIPs]
     const internalEndpoints = p.endpoints
     const externalEndpoints = p.externalLocal ? p.endpoints.filter(e => e.local) : p.endpoints
@@ -295,8 +300,8 @@ function pickRules(
   const base = slots.base(chain, slotRangeSize(ordered.length))
   rs.slotKeys.push(chain)
   ordered.forEach((e, i) => endpointMap.set(String(base + i), `${e.ip} . ${e.port}`))
-  // The slot goes into the mark first (it replaces the mark), the masquerade bit after.
-  return [`meta mark set numgen random mod ${ordered.length} offset ${base}`, ...masqueradeOutsiders, 'goto endpoint-dnat']
+  // One rule: the slot into the mark (it replaces the mark; the masquerade bit comes after), then the shared DNAT.
+  return [`meta mark set numgen random mod ${ordered.length} offset ${base} goto ${internal ? 'endpoint-dnat' : 'endpoint-dnat-keep-source'}`]
 }
 
 // Sorting keys computed once per item, not once per comparison.

@@ -3,7 +3,7 @@ import { buildRuleset, serviceChainName, slotRangeSize, type ProxyServicePort } 
 import { SlotAllocator } from '../../../dataplane/proxy/slot-ranges.ts'
 import { renderChanges, renderFull } from '../../../dataplane/proxy/transaction.ts'
 
-const config = { clusterCidr: '10.244.0.0/16', localPodCidr: '10.244.1.0/24', podBridge: 'cni0' }
+const config = { clusterCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', localPodCidr: '10.244.1.0/24', podBridge: 'cni0' }
 const TABLE = 'kw-t-proxy'
 
 function port(over: Partial<ProxyServicePort> = {}): ProxyServicePort {
@@ -32,13 +32,13 @@ t.test('a ClusterIP service: one verdict-map element, a random pick over sorted 
   const rs = build([port()])
   const chain = serviceChainName('svc', port())
   t.same(rs.elements.get('service-ips'), new Map([['10.96.0.5 . tcp . 80', `goto ${chain}`]]))
-  t.same(rs.chains.get(chain), [
-    'meta mark set numgen random mod 2 offset 0',
+  t.same(rs.chains.get(chain), ['meta mark set numgen random mod 2 offset 0 goto endpoint-dnat'], 'one rule: the slot, then the shared DNAT')
+  t.same(rs.chains.get('endpoint-dnat'), [
     'ip saddr != 10.244.0.0/16 jump mark-for-masquerade',
-    'goto endpoint-dnat',
-  ])
+    'meta l4proto { tcp, udp } dnat ip to meta mark & 0x00ffffff map @endpoints',
+  ], 'sources outside the cluster are marked for masquerade, then DNATed to the slot\'s endpoint')
   t.same(rs.elements.get('endpoints'), new Map([['0', '10.244.1.3 . 8080'], ['1', '10.244.2.7 . 8080']]), 'sorted by address: stable output')
-  t.same(rs.elements.get('cluster-ips'), new Map([['10.96.0.5', '']]))
+  t.same(rs.chains.get('cluster-ips-check'), ['ip daddr 10.96.0.0/12 reject'], 'any other port of the service range is refused')
   t.equal(rs.elements.get('no-endpoint-services')?.size, 0)
 })
 
@@ -68,8 +68,8 @@ t.test('externalTrafficPolicy Local: cluster sources get every endpoint, outside
   t.equal(rs.elements.get('service-nodeports')?.get('tcp . 30080'), `goto ${ext}`)
   t.same(rs.chains.get(ext), [`ip saddr 10.244.0.0/16 goto ${serviceChainName('svc', p)}`, `goto ${local}`])
   const localRules = rs.chains.get(local) ?? []
-  t.match(localRules[0], /^meta mark set numgen random mod 1 offset \d+$/)
-  t.notOk(localRules.some(r => r.includes('masquerade')), 'keeps the client address')
+  t.match(localRules[0], /^meta mark set numgen random mod 1 offset \d+ goto endpoint-dnat-keep-source$/, 'keeps the client address')
+  t.notOk(rs.chains.get('endpoint-dnat-keep-source')?.some(r => r.includes('masquerade')))
   const slot = /offset (\d+)/.exec(localRules[0] ?? '')?.[1] as string
   t.equal(rs.elements.get('endpoints')?.get(slot), '10.244.1.3 . 8080', 'the local endpoint')
 
@@ -130,9 +130,7 @@ t.test('a full render declares everything; the change script moves one ruleset t
   const api = serviceChainName('svc', port({ name: 'api' }))
   t.same(change.filter(l => l.includes(web)), [
     `flush chain ip kw-t-proxy ${web}`,
-    `add rule ip kw-t-proxy ${web} meta mark set numgen random mod 3 offset 0`,
-    `add rule ip kw-t-proxy ${web} ip saddr != 10.244.0.0/16 jump mark-for-masquerade`,
-    `add rule ip kw-t-proxy ${web} goto endpoint-dnat`,
+    `add rule ip kw-t-proxy ${web} meta mark set numgen random mod 3 offset 0 goto endpoint-dnat`,
   ])
   t.ok(change.includes('add element ip kw-t-proxy endpoints { 2 : 10.244.3.9 . 8080 }'), 'only the new endpoint\'s slot is added')
   t.ok(change.includes('delete element ip kw-t-proxy service-ips { 10.96.0.6 . tcp . 80 }'))
