@@ -58,6 +58,8 @@ export class Proxier {
       const rules = serviceRules(this.config, group, this.slots)
       next.set(key, { input, ports: group, rules })
       changed++
+      // The before/after parts only feed the change script; a full sync renders everything.
+      if (full) continue
       if (old) mergeInto(before, old.rules)
       mergeInto(after, rules)
     }

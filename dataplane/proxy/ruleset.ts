@@ -313,6 +313,16 @@ function byAddress(endpoints: readonly ProxyEndpoint[]): ProxyEndpoint[] {
   return endpoints.map(e => ({ key: ipNumber(e.ip) * 65536 + e.port, e })).sort((a, b) => a.key - b.key).map(x => x.e)
 }
 
+/** a.b.c.d as a number, by hand: this runs for every endpoint of every sync. */
 function ipNumber(ip: string): number {
-  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0)
+  let n = 0
+  let octet = 0
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i)
+    if (c === 46) {
+      n = n * 256 + octet
+      octet = 0
+    } else octet = octet * 10 + (c - 48)
+  }
+  return n * 256 + octet
 }
