@@ -9,6 +9,17 @@
 # Usage: sh container-init.sh HOSTNAME EXIT_FILE WORKDIR MOUNT_COUNT [SOURCE TARGET rw|ro]... CMD [ARG...]
 host=$1 exitfile=$2 workdir=$3 mounts=$4
 shift 4
+# Traps first: pid 1 of a namespace ignores a signal it has no handler for, so
+# a TERM arriving while the volumes are mounted would otherwise be lost and the
+# container would run on until SIGKILL. One that comes before the command
+# starts stops it from starting.
+child= stop=
+trap 'stop=TERM; [ -z "$child" ] || kill -TERM $child 2>/dev/null' TERM
+trap 'stop=INT; [ -z "$child" ] || kill -INT $child 2>/dev/null' INT
+record() {
+  printf '%s %s\n' "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$exitfile"
+  exit "$1"
+}
 printf %s "$host" > /proc/sys/kernel/hostname || exit 126
 while [ "$mounts" -gt 0 ]; do
   if ! mount --bind "$1" "$2"; then
@@ -23,10 +34,11 @@ if [ -n "$workdir" ] && ! cd "$workdir"; then
   echo "kubewire: cannot enter working directory $workdir" >&2
   exit 126
 fi
+case $stop in TERM) record 143 ;; INT) record 130 ;; esac
 "$@" &
 child=$!
-trap 'kill -TERM $child 2>/dev/null' TERM
-trap 'kill -INT $child 2>/dev/null' INT
+# A signal between the check above and `child` being set: pass it on now.
+[ -z "$stop" ] || kill -$stop $child 2>/dev/null
 wait $child
 status=$?
 # `wait` also returns when a trapped signal arrives: wait again until the child is gone.
@@ -34,5 +46,4 @@ while kill -0 $child 2>/dev/null; do
   wait $child
   status=$?
 done
-printf '%s %s\n' "$status" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$exitfile"
-exit $status
+record "$status"

@@ -153,16 +153,18 @@ t.test('probes: readiness gates Ready, a failing liveness probe restarts the con
 })
 
 t.test('graceful termination: SIGTERM first, SIGKILL only after the grace period', async t => {
-  const graceful = makeWorker({ containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while :; do sleep 0.1; done'] }] }, 'graceful')
-  await waitFor('running', () => graceful.api.last?.phase === 'Running')
+  // Each waits until its shell has set its trap (it says so), as a signal before that would take the default action.
+  const trapped = (worker: { logPath(c: string): string }) => () => existsSync(worker.logPath('c')) && readFileSync(worker.logPath('c'), 'utf8').includes('trap set')
+  const graceful = makeWorker({ containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo trap set; while :; do sleep 0.1; done'] }] }, 'graceful')
+  await waitFor('running with its trap', trapped(graceful.worker))
   const logPath = graceful.worker.logPath('c')
   const started = Date.now()
   await remove(graceful.worker, graceful.pod, 10)
   t.ok(Date.now() - started < 5_000, `a process that exits on TERM does not wait for the grace period (${Date.now() - started} ms)`)
   t.notOk(existsSync(logPath), 'pod files removed')
 
-  const stubborn = makeWorker({ containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'] }] }, 'stubborn')
-  await waitFor('running', () => stubborn.api.last?.phase === 'Running')
+  const stubborn = makeWorker({ containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; echo trap set; while :; do sleep 0.1; done'] }] }, 'stubborn')
+  await waitFor('running with its trap', trapped(stubborn.worker))
   const t0 = Date.now()
   await remove(stubborn.worker, stubborn.pod, 1)
   const took = Date.now() - t0
