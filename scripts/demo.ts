@@ -43,18 +43,22 @@ client.close()
 await kw('get', 'service', 'hello')
 // The Endpoints controller and every node's proxy take a moment after the Service is created.
 await kw('exec', 'client', '--', 'sh', '-c', `until curl -s -o /dev/null http://${clusterIP}/; do sleep 0.1; done; for i in 1 2 3 4 5 6; do curl -s http://${clusterIP}/; echo; done`)
+// By name, through the cluster DNS at 10.96.0.10 and the pod's search path (the DNS pod may still be starting).
+await kw('exec', 'client', '--', 'sh', '-c', 'until getent hosts hello >/dev/null; do sleep 0.2; done; getent hosts hello; curl -s http://hello/; echo')
 
 console.log(`
 ${bold('It works:')} pod "client" on node-2 reached pod "web-1" on node-1 (${web1})
 through node-2's routing table, the underlay bridge kw-${CLUSTER} and node-1's cni0;
 the Deployment in examples/hello.yaml rolled out 3 replicas across both nodes,
 and its Service (ClusterIP ${clusterIP}) spread six requests over them through
-the nftables proxy on node-2.
+the nftables proxy on node-2; the cluster DNS answers for it as "hello".
 
 Try next:
   npx kubewire scale deployment/hello --replicas=6 && npx kubewire get pods -o wide
   npx kubewire describe deployment hello
   npx kubewire exec node-2 -- nft list table ip kw-${CLUSTER}-proxy   # the Service rules
+  npx kubewire exec client -- dig +search hello                    # A record from kube-dns (10.96.0.10)
+  npx kubewire exec client -- cat /etc/resolv.conf                 # the pod's resolver, as the kubelet writes it
   npx kubewire apply -f examples/web-service.yaml && curl -s http://198.18.0.11:30080/hostname   # a NodePort, from the host
   npx kubewire exec client -- curl -s http://${web2}:9376/     # a pod on the same node (answers its hostname)
   npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
