@@ -15,13 +15,14 @@
 // announces is withdrawn.
 import type { Informer, KubeObject } from '../client/api-client.ts'
 import { wantsLoadBalancer } from '../controllers/service-lb.ts'
-import type { Service } from '../controllers/service-objects.ts'
+import { endpointReady, ipv4SlicesByService, type EndpointSlice, type Service, type SliceEndpoint } from '../controllers/service-objects.ts'
+import { isNodeReady } from '../controllers/objects.ts'
 import { announcedAddresses, changeAnnouncements, gratuitousArp, prepareAnnouncing } from '../../dataplane/lb/announce.ts'
 import {
   type AddressRange, type AnnouncedService, type AnnouncerNode, type Election, announcementChanges, electAll, wonBy,
 } from '../../dataplane/lb/election.ts'
 import { CoalescedSync } from './coalesced-sync.ts'
-import { SERVICE_NAME_LABEL } from './proxy-ports.ts'
+import { ingressIPs } from './proxy-ports.ts'
 
 export const LABEL_EXCLUDE_FROM_LB = 'node.kubernetes.io/exclude-from-external-load-balancers'
 
@@ -126,25 +127,18 @@ function why(election: Election | undefined): string {
   return election.node ? `${election.node} announces it now` : 'no eligible node (none Ready, or no ready endpoint)'
 }
 
-interface SliceEndpoint { conditions?: { ready?: boolean }; nodeName?: string }
-
 /** The LoadBalancer Services of our implementation, slim, with the nodes of their ready endpoints. */
 export function announcedServices(services: readonly KubeObject[], slices: readonly KubeObject[]): AnnouncedService[] {
   const endpointNodes = new Map<string, string[]>()
-  for (const slice of slices) {
-    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL]
-    if (!service || (slice as { addressType?: string }).addressType !== 'IPv4') continue
-    const key = `${slice.metadata.namespace}/${service}`
-    // A nil ready condition means ready (the API's documented default).
-    const ready = ((slice as { endpoints?: SliceEndpoint[] }).endpoints ?? []).filter(e => e.conditions?.ready !== false)
-    endpointNodes.set(key, [...(endpointNodes.get(key) ?? []), ...ready.map(e => e.nodeName ?? '')])
+  for (const [key, owned] of ipv4SlicesByService(slices as EndpointSlice[])) {
+    endpointNodes.set(key, owned.flatMap(slice => (slice.endpoints ?? []).filter(endpointReady).map(e => e.nodeName ?? '')))
   }
   return services.filter(s => wantsLoadBalancer(s as Service)).map(s => {
     const service = s as Service
     const key = `${service.metadata.namespace ?? 'default'}/${service.metadata.name}`
     return {
       key,
-      ips: (service.status?.loadBalancer?.ingress ?? []).flatMap(i => (i.ip ? [i.ip] : [])),
+      ips: ingressIPs(service),
       externalLocal: service.spec?.externalTrafficPolicy === 'Local',
       readyEndpointNodes: endpointNodes.get(key) ?? [],
     }
@@ -161,10 +155,10 @@ function readySince(node: KubeObject | undefined): string | undefined {
 
 export function announcerNodes(nodes: readonly KubeObject[]): AnnouncerNode[] {
   return nodes.map(n => {
-    const { spec, status } = n as NodeFields
+    const { spec } = n as NodeFields
     return {
       name: n.metadata.name ?? '',
-      ready: (status?.conditions ?? []).some(c => c.type === 'Ready' && c.status === 'True'),
+      ready: isNodeReady(n),
       unschedulable: spec?.unschedulable === true,
       excluded: n.metadata.labels?.[LABEL_EXCLUDE_FROM_LB] !== undefined,
     }
@@ -181,5 +175,5 @@ function serviceView(service: KubeObject): string {
 }
 
 function sliceView(slice: KubeObject): string {
-  return JSON.stringify([slice.metadata.labels, (slice as { addressType?: string }).addressType, (slice as { endpoints?: SliceEndpoint[] }).endpoints?.map(e => [e.nodeName, e.conditions?.ready])])
+  return JSON.stringify([slice.metadata.labels, (slice as { addressType?: string }).addressType, (slice as EndpointSlice).endpoints?.map((e: SliceEndpoint) => [e.nodeName, e.conditions?.ready])])
 }

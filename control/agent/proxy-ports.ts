@@ -5,38 +5,22 @@
 // when none is ready, the serving ones still terminating (so connections keep
 // working through a rollout's last moments).
 import type { KubeObject } from '../client/api-client.ts'
+import { endpointReady, ipv4SlicesByService, type EndpointSlice, type Service } from '../controllers/service-objects.ts'
 import type { Protocol, ProxyEndpoint, ProxyServicePort } from '../../dataplane/proxy/ruleset.ts'
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const DEFAULT_AFFINITY_SECONDS = 10800
 
-interface ServicePortSpec { name?: string; protocol?: string; port: number; nodePort?: number }
-interface ServiceSpec {
-  type?: string
-  clusterIP?: string
-  ports?: ServicePortSpec[]
+interface ProxySpecFields {
   externalTrafficPolicy?: string
   sessionAffinity?: string
   sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }
 }
-interface SliceEndpoint {
-  addresses?: string[]
-  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean }
-  nodeName?: string
-}
-interface SlicePort { name?: string; protocol?: string; port?: number }
 
 export function servicePorts(services: readonly KubeObject[], slices: readonly KubeObject[], nodeName: string): ProxyServicePort[] {
-  const slicesByService = new Map<string, KubeObject[]>()
-  for (const slice of slices) {
-    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL]
-    if (!service || (slice as { addressType?: string }).addressType !== 'IPv4') continue
-    const key = `${slice.metadata.namespace}/${service}`
-    slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice])
-  }
+  const slicesByService = ipv4SlicesByService(slices as EndpointSlice[])
   const out: ProxyServicePort[] = []
-  for (const service of services) {
-    const spec = (service.spec ?? {}) as ServiceSpec
+  for (const service of services as Service[]) {
+    const spec = (service.spec ?? {}) as NonNullable<Service['spec']> & ProxySpecFields
     const type = spec.type ?? 'ClusterIP'
     if (type === 'ExternalName') continue
     const clusterIP = spec.clusterIP && spec.clusterIP !== 'None' ? spec.clusterIP : undefined
@@ -67,28 +51,26 @@ export function servicePorts(services: readonly KubeObject[], slices: readonly K
   return out
 }
 
-function endpointsFor(slices: readonly KubeObject[], portName: string, protocol: Protocol, nodeName: string): ProxyEndpoint[] {
+function endpointsFor(slices: readonly EndpointSlice[], portName: string, protocol: Protocol, nodeName: string): ProxyEndpoint[] {
   const ready: ProxyEndpoint[] = []
   const terminating: ProxyEndpoint[] = []
   const seen = new Set<string>()
   for (const slice of slices) {
-    const ports = ((slice as { ports?: SlicePort[] }).ports ?? [])
-    const port = ports.find(p => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol)
+    const port = (slice.ports ?? []).find(p => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol)
     if (!port?.port) continue
-    for (const e of ((slice as { endpoints?: SliceEndpoint[] }).endpoints ?? [])) {
+    for (const e of slice.endpoints ?? []) {
       const ip = e.addresses?.[0]
       if (!ip || seen.has(ip)) continue
       seen.add(ip)
       const endpoint = { ip, port: port.port, local: e.nodeName === nodeName }
-      // A nil condition means ready/serving (the API's documented default).
-      if (e.conditions?.ready !== false) ready.push(endpoint)
+      if (endpointReady(e)) ready.push(endpoint)
       else if (e.conditions?.serving === true && e.conditions.terminating === true) terminating.push(endpoint)
     }
   }
   return ready.length > 0 ? ready : terminating
 }
 
-function ingressIPs(service: KubeObject): string[] {
-  const ingress = (service.status as { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined)?.loadBalancer?.ingress ?? []
-  return ingress.flatMap(i => (i.ip ? [i.ip] : []))
+/** The addresses in status.loadBalancer.ingress. */
+export function ingressIPs(service: Service): string[] {
+  return (service.status?.loadBalancer?.ingress ?? []).flatMap(i => (i.ip ? [i.ip] : []))
 }

@@ -6,6 +6,8 @@
 // kubelet about to stop a pod knows every node has stopped sending it traffic.
 import { RESOURCES, type ApiClient, type Informer, type KubeObject } from '../client/api-client.ts'
 import type { Proxier } from '../../dataplane/proxy/proxier.ts'
+import { isNodeReady } from '../controllers/objects.ts'
+import { endpointReady, type EndpointSlice, type SliceEndpoint } from '../controllers/service-objects.ts'
 import { CoalescedSync } from './coalesced-sync.ts'
 import { servicePorts } from './proxy-ports.ts'
 import type { Pod } from './pod-spec.ts'
@@ -64,7 +66,7 @@ export class ProxyAgent {
     const done = (): boolean => {
       const holding = this.slices.list().filter(s => endpointsOf(s).some(e => e.targetRef?.uid === uid))
       // (publishNotReadyAddresses keeps terminating pods ready on purpose: those are not waited for.)
-      if (holding.some(s => endpointsOf(s).some(e => e.targetRef?.uid === uid && e.conditions?.ready !== false && e.conditions?.terminating !== true))) return false
+      if (holding.some(s => endpointsOf(s).some(e => e.targetRef?.uid === uid && endpointReady(e) && e.conditions?.terminating !== true))) return false
       const needed = Math.max(0, ...holding.map(version))
       return this.readyNodes().every(n => Number(n.metadata.annotations?.[ANNOTATION_PROXY_SYNCED] ?? 0) >= needed)
     }
@@ -86,10 +88,7 @@ export class ProxyAgent {
   }
 
   private readyNodes(): KubeObject[] {
-    return this.nodes.list().filter(n => {
-      const conditions = (n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
-      return conditions.some(c => c.type === 'Ready' && c.status === 'True')
-    })
+    return this.nodes.list().filter(isNodeReady)
   }
 
   private saw(o: KubeObject): void {
@@ -124,10 +123,8 @@ export class ProxyAgent {
   }
 }
 
-interface SliceEndpoint { targetRef?: { uid?: string }; conditions?: { ready?: boolean; terminating?: boolean } }
-
 function endpointsOf(slice: KubeObject): SliceEndpoint[] {
-  return (slice as { endpoints?: SliceEndpoint[] }).endpoints ?? []
+  return (slice as EndpointSlice).endpoints ?? []
 }
 
 function version(o: KubeObject): number {

@@ -8,7 +8,7 @@ import { containerInitPid } from '../../dataplane/process/container.ts'
 import { RESOURCES, type ApiClient, type KubeObject } from '../client/api-client.ts'
 import { clusterFiles } from '../cluster/cluster-files.ts'
 import type { ClusterState } from '../cluster/cluster-state.ts'
-import { isReady } from '../cluster/lifecycle.ts'
+import { isNodeReady } from '../controllers/objects.ts'
 import { containerLogPath, podDirOf, podRecordPath, type PodRuntimeRecord } from '../agent/pod-worker.ts'
 import { readJsonFile } from '../../dataplane/util/json-file.ts'
 import { humanAge, renderTable } from './table.ts'
@@ -131,7 +131,7 @@ export async function nodeTable(client: ApiClient, state: ClusterState): Promise
     ['NAME', 'STATUS', 'INTERNAL-IP', 'POD-CIDR', 'BACKEND', 'AGE'],
     state.nodes.map(n => {
       const live = nodes.find(o => o.metadata.name === n.name)
-      const status = !live ? 'NotRegistered' : isReady(live) ? 'Ready' : 'NotReady'
+      const status = !live ? 'NotRegistered' : isNodeReady(live) ? 'Ready' : 'NotReady'
       return [n.name, status, n.underlayIP, n.podCIDR, n.backend, live?.metadata.creationTimestamp ? humanAge(live.metadata.creationTimestamp) : '']
     }),
   )

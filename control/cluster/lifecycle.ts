@@ -25,6 +25,7 @@ import { ensureServiceAccountKey } from '../apiserver/tls/service-account-token.
 import { RESOURCES, type KubeObject } from '../client/api-client.ts'
 import { HttpClient } from '../client/http-client.ts'
 import { ANNOTATION_OVERLAY_PEERS } from '../agent/overlay-leases.ts'
+import { isNodeReady } from '../controllers/objects.ts'
 import { dnsAddonObjects, ingressAddonObjects } from './addons.ts'
 import { clusterFiles, type ControlPlaneInfo, controlPlaneTitle } from './cluster-files.ts'
 import {
@@ -233,7 +234,7 @@ export async function waitForNodes(state: ClusterState, timeoutMs = READY_TIMEOU
       const nodes = (await client.list<KubeObject>(RESOURCES.nodes, undefined)).items
       missing = wanted.filter(name => {
         const node = nodes.find(n => n.metadata.name === name)
-        if (!node || !isReady(node)) return true
+        if (!node || !isNodeReady(node)) return true
         const peers = (node.metadata.annotations?.[ANNOTATION_OVERLAY_PEERS] ?? '').split(',').filter(Boolean)
         return wanted.some(other => other !== name && !peers.includes(other))
       })
@@ -248,10 +249,6 @@ export async function waitForNodes(state: ClusterState, timeoutMs = READY_TIMEOU
   throw new KubewireError('ENOTREADY', `nodes ${missing.join(', ')} did not become Ready within ${timeoutMs / 1000} s\n${logs}`)
 }
 
-export function isReady(node: KubeObject): boolean {
-  const conditions = (node.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
-  return conditions.some(c => c.type === 'Ready' && c.status === 'True')
-}
 
 /** Stops the control plane (it stops its agents first); also strays left by a crash. */
 export async function stopControlPlane(cluster: string): Promise<number> {

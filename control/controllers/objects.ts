@@ -204,6 +204,11 @@ export function getCondition(conditions: readonly Condition[] | undefined, type:
   return conditions?.find(c => c.type === type)
 }
 
+/** Whether a Node's Ready condition is True. */
+export function isNodeReady(node: KubeObject): boolean {
+  return getCondition((node as Node).status?.conditions, 'Ready')?.status === 'True'
+}
+
 /** The owner reference marked controller: true (GetControllerOf). */
 export function controllerRefOf(object: KubeObject): OwnerReference | undefined {
   return object.metadata.ownerReferences?.find(r => r.controller === true)

@@ -106,3 +106,27 @@ export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by'
 export const LABEL_HEADLESS = 'service.kubernetes.io/headless'
 /** The managed-by value of the slices this controller owns (Kubernetes' own). */
 export const ENDPOINTSLICE_CONTROLLER_NAME = 'endpointslice-controller.k8s.io'
+
+/** "namespace/name" of the Service an EndpointSlice belongs to (its kubernetes.io/service-name label), or undefined. */
+export function sliceServiceKey(slice: EndpointSlice): string | undefined {
+  const service = slice.metadata.labels?.[LABEL_SERVICE_NAME]
+  return service ? `${slice.metadata.namespace ?? 'default'}/${service}` : undefined
+}
+
+/** The IPv4 EndpointSlices of each Service, by "namespace/name". */
+export function ipv4SlicesByService(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
+  const byService = new Map<string, EndpointSlice[]>()
+  for (const slice of slices) {
+    const key = sliceServiceKey(slice)
+    if (!key || (slice.addressType ?? 'IPv4') !== 'IPv4') continue
+    const list = byService.get(key)
+    if (list) list.push(slice)
+    else byService.set(key, [slice])
+  }
+  return byService
+}
+
+/** Whether an endpoint takes traffic: an absent ready condition counts as ready (the discovery API's documented default). */
+export function endpointReady(endpoint: Pick<SliceEndpoint, 'conditions'>): boolean {
+  return endpoint.conditions?.ready !== false
+}

@@ -15,9 +15,9 @@
 import type { ZoneUpdate } from '../../dataplane/dns/cluster-zone.ts'
 import type { DnsPod, DnsService, ZoneSpec } from '../../dataplane/dns/zone.ts'
 import { type Informer, type KubeObject, objectKey } from '../client/api-client.ts'
-import type { EndpointSlice, Service } from '../controllers/service-objects.ts'
+import { sliceServiceKey, type EndpointSlice, type Service } from '../controllers/service-objects.ts'
 import { CoalescedSync } from '../agent/coalesced-sync.ts'
-import { dnsPod, dnsService, samePod, sliceServiceKey } from './zone-objects.ts'
+import { dnsPod, dnsService, samePod } from './zone-objects.ts'
 
 /** Where the zone goes (a DnsServer). */
 export interface ZoneSink {

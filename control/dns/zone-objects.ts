@@ -16,15 +16,9 @@
 import type { DnsEndpoint, DnsPod, DnsService } from '../../dataplane/dns/zone.ts'
 import type { KubeObject } from '../client/api-client.ts'
 import type { EndpointSlice, Service } from '../controllers/service-objects.ts'
-import { LABEL_SERVICE_NAME } from '../controllers/service-objects.ts'
+import { endpointReady } from '../controllers/service-objects.ts'
 
 const SERVICE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'])
-
-/** "namespace/name" of the Service an EndpointSlice belongs to, or undefined. */
-export function sliceServiceKey(slice: EndpointSlice): string | undefined {
-  const service = slice.metadata.labels?.[LABEL_SERVICE_NAME]
-  return service ? `${slice.metadata.namespace ?? 'default'}/${service}` : undefined
-}
 
 /** The endpoints a headless Service publishes, from its slices (IPv4 only), sorted. */
 export function sliceEndpoints(slices: readonly EndpointSlice[]): DnsEndpoint[] {
@@ -32,7 +26,7 @@ export function sliceEndpoints(slices: readonly EndpointSlice[]): DnsEndpoint[] 
   for (const slice of slices) {
     if ((slice.addressType ?? 'IPv4') !== 'IPv4') continue
     for (const ep of slice.endpoints ?? []) {
-      const ready = ep.conditions?.ready !== false
+      const ready = endpointReady(ep)
       for (const ip of ep.addresses ?? []) out.push({ ip, ...(ep.hostname ? { hostname: ep.hostname } : {}), ready })
     }
   }

@@ -5,7 +5,7 @@
 // change to one Service costs the same with 10 or 10 000 others (kube-proxy's
 // partial sync). Also the conntrack clean-up kube-proxy does for UDP, where a
 // flow has no end and would keep going to an endpoint that is gone.
-import { runner } from '../exec/run-command.ts'
+import { mapLimit, runner } from '../exec/run-command.ts'
 import {
   baseRuleset, emptyRuleset, groupByService, mergeInto, serviceRules,
   type ProxyConfig, type ProxyServicePort, type ServiceRules,
@@ -98,7 +98,7 @@ export class Proxier {
     const deletions: string[][] = []
     for (const [key, p] of now) {
       const old = was.get(key)
-      if (!old || old === p) continue
+      if (!old) continue
       // Flows answered "unreachable" while there was no endpoint would stay stuck to that verdict.
       if (old.endpoints.length === 0 && p.endpoints.length > 0) {
         for (const ip of addresses(p)) deletions.push(['--orig-dst', ip, '--orig-port-dst', String(p.port)])
@@ -112,8 +112,9 @@ export class Proxier {
       if (now.has(key)) continue
       for (const e of old.endpoints) for (const ip of addresses(old)) deletions.push(['--orig-dst', ip, '--dst-nat', e.ip])
     }
-    // conntrack exits 1 when nothing matched: that is fine.
-    await Promise.all(deletions.map(args => runner()(['conntrack', '-D', '-p', 'udp', ...args], { allowFailure: true })))
+    // One process per filter (conntrack 1.4 takes one per call), a few at a time;
+    // it exits 1 when nothing matched, which is fine.
+    await mapLimit(deletions, 8, args => runner()(['conntrack', '-D', '-p', 'udp', ...args], { allowFailure: true }))
   }
 }
 

@@ -2,8 +2,8 @@
 // ClusterIP, headless from EndpointSlices (ready, hostnames, IPv4 only,
 // sorted), ExternalName, pods with an address.
 import t from 'tap'
-import { dnsPod, dnsService, samePod, sliceEndpoints, sliceServiceKey } from '../../../control/dns/zone-objects.ts'
-import type { EndpointSlice, Service } from '../../../control/controllers/service-objects.ts'
+import { dnsPod, dnsService, samePod, sliceEndpoints } from '../../../control/dns/zone-objects.ts'
+import { sliceServiceKey, type EndpointSlice, type Service } from '../../../control/controllers/service-objects.ts'
 
 const service = (name: string, spec: Service['spec'], namespace = 'shop'): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec })
 const slice = (name: string, svc: string, endpoints: EndpointSlice['endpoints'], addressType = 'IPv4'): EndpointSlice => ({
