@@ -9,17 +9,23 @@
 
 import type { ResourceRef } from '../client/api-client.ts'
 import { configMaps } from './kinds/config-map.ts'
+import { controllerRevisions } from './kinds/controller-revision.ts'
+import { cronJobs } from './kinds/cron-job.ts'
+import { daemonSets } from './kinds/daemon-set.ts'
 import { deployments } from './kinds/deployment.ts'
 import { endpointSlices } from './kinds/endpoint-slice.ts'
 import { endpoints } from './kinds/endpoints.ts'
 import { events } from './kinds/event.ts'
 import { ingressClasses } from './kinds/ingress-class.ts'
 import { ingresses } from './kinds/ingress.ts'
+import { jobs } from './kinds/job.ts'
 import { namespaces } from './kinds/namespace.ts'
 import { nodes } from './kinds/node.ts'
+import { persistentVolumeClaims } from './kinds/persistent-volume-claim.ts'
 import { pods } from './kinds/pod.ts'
 import { replicaSets } from './kinds/replica-set.ts'
 import { services } from './kinds/service.ts'
+import { statefulSets } from './kinds/stateful-set.ts'
 import type { ResourceDefinition } from './resource-definition.ts'
 
 export const BUILTIN_RESOURCES: readonly ResourceDefinition[] = [
@@ -30,8 +36,14 @@ export const BUILTIN_RESOURCES: readonly ResourceDefinition[] = [
   endpoints,
   events,
   configMaps,
+  persistentVolumeClaims,
+  daemonSets,
   deployments,
   replicaSets,
+  statefulSets,
+  controllerRevisions,
+  cronJobs,
+  jobs,
   endpointSlices,
   ingresses,
   ingressClasses,

@@ -37,6 +37,11 @@ export type LoopName =
   | 'endpoints'
   | 'endpointslice'
   | 'service-lb'
+  | 'statefulset'
+  | 'daemonset'
+  | 'job'
+  | 'cronjob'
+  | 'ttl-after-finished'
 
 export interface ControllerManagerOptions {
   /** Loops to leave out (all run by default). */
@@ -44,7 +49,7 @@ export interface ControllerManagerOptions {
   logger?: Logger
   /** Grace periods and default toleration of the node lifecycle controller, and its monitor period. */
   nodeLifecycle?: Partial<NodeLifecycleOptions> & { monitorPeriodMs?: number }
-  /** Kinds the garbage collector watches (default: deployments, replicasets, pods, services, endpointslices). */
+  /** Kinds the garbage collector watches (default: DEFAULT_GC_RESOURCES). */
   garbageCollector?: { resources?: readonly ResourceRef[] }
   scheduler?: { schedulerName?: string; unschedulableRetryMs?: number }
   /** Most pods a ReplicaSet creates or deletes per sync (default 500). */
@@ -77,6 +82,12 @@ export interface ControllerManager {
 export const DEFAULT_GC_RESOURCES: readonly ResourceRef[] = [
   RESOURCES.deployments,
   RESOURCES.replicasets,
+  RESOURCES.statefulsets,
+  RESOURCES.daemonsets,
+  RESOURCES.controllerrevisions,
+  RESOURCES.jobs,
+  RESOURCES.cronjobs,
+  RESOURCES.persistentvolumeclaims,
   RESOURCES.pods,
   RESOURCES.services,
   RESOURCES.endpointslices,

@@ -21,6 +21,12 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Event', apiVersion: 'v1', ref: RESOURCES.events, namespaced: true },
   { kind: 'Deployment', apiVersion: 'apps/v1', ref: RESOURCES.deployments, namespaced: true },
   { kind: 'ReplicaSet', apiVersion: 'apps/v1', ref: RESOURCES.replicasets, namespaced: true },
+  { kind: 'StatefulSet', apiVersion: 'apps/v1', ref: RESOURCES.statefulsets, namespaced: true },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', ref: RESOURCES.daemonsets, namespaced: true },
+  { kind: 'ControllerRevision', apiVersion: 'apps/v1', ref: RESOURCES.controllerrevisions, namespaced: true },
+  { kind: 'Job', apiVersion: 'batch/v1', ref: RESOURCES.jobs, namespaced: true },
+  { kind: 'CronJob', apiVersion: 'batch/v1', ref: RESOURCES.cronjobs, namespaced: true },
+  { kind: 'PersistentVolumeClaim', apiVersion: 'v1', ref: RESOURCES.persistentvolumeclaims, namespaced: true },
   { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', ref: RESOURCES.endpointslices, namespaced: true },
 ]
 

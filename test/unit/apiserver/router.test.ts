@@ -55,7 +55,7 @@ t.test('discovery documents', async t => {
   const api = at('GET', '/api')
   t.match(api, { type: 'document', body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] } })
   const apis = at('GET', '/apis')
-  t.match(apis, { type: 'document', body: { kind: 'APIGroupList', groups: [{ name: 'apps', preferredVersion: { groupVersion: 'apps/v1' } }, { name: 'discovery.k8s.io' }] } })
+  t.match(apis, { type: 'document', body: { kind: 'APIGroupList', groups: [{ name: 'apps', preferredVersion: { groupVersion: 'apps/v1' } }, { name: 'batch', preferredVersion: { groupVersion: 'batch/v1' } }, { name: 'discovery.k8s.io' }] } })
   const core = at('GET', '/api/v1')
   t.ok(core.type === 'document')
   const resources = (core as { body: { resources: Array<Record<string, unknown>> } }).body.resources

@@ -45,7 +45,7 @@ t.test('the controller manager runs the whole control plane', async t => {
     await api.create(RESOURCES.nodes, undefined, n)
   }
   await manager.ready
-  t.equal(made.length, 9, 'one informer per resource and selector, shared: pods (all, unbound, bound), replicasets, deployments, nodes, services, endpoints, endpointslices')
+  t.equal(made.length, 15, 'one informer per resource and selector, shared: pods (all, unbound, bound), replicasets, deployments, statefulsets, daemonsets, controllerrevisions, jobs, cronjobs, persistentvolumeclaims, nodes, services, endpoints, endpointslices')
 
   const d = deployment('web', { replicas: 3 })
   delete d.metadata.uid

@@ -51,6 +51,12 @@ const kinds: Record<string, KindInfo> = {
   '/namespaces': { kind: 'Namespace', apiVersion: 'v1', namespaced: false },
   'apps/replicasets': { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespaced: true },
   'apps/deployments': { kind: 'Deployment', apiVersion: 'apps/v1', namespaced: true },
+  'apps/statefulsets': { kind: 'StatefulSet', apiVersion: 'apps/v1', namespaced: true },
+  'apps/daemonsets': { kind: 'DaemonSet', apiVersion: 'apps/v1', namespaced: true },
+  'apps/controllerrevisions': { kind: 'ControllerRevision', apiVersion: 'apps/v1', namespaced: true },
+  'batch/jobs': { kind: 'Job', apiVersion: 'batch/v1', namespaced: true },
+  'batch/cronjobs': { kind: 'CronJob', apiVersion: 'batch/v1', namespaced: true },
+  '/persistentvolumeclaims': { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespaced: true },
 }
 
 const resourceKey = (ref: ResourceRef): string => `${ref.group}/${ref.resource}`
