@@ -13,7 +13,7 @@ import { containerLogPath, podDirOf, podRecordPath, type PodRuntimeRecord } from
 import { readJsonFile } from '../../dataplane/util/json-file.ts'
 import { humanAge, renderTable } from './table.ts'
 
-interface PodObject extends KubeObject {
+export interface PodObject extends KubeObject {
   spec: { nodeName?: string; containers: { name: string; image: string }[]; initContainers?: { name: string }[] }
   status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] }
 }
@@ -50,24 +50,37 @@ async function getPod(client: ApiClient, namespace: string, name: string): Promi
   return client.get<PodObject>(RESOURCES.pods, namespace, name)
 }
 
-function pickContainer(pod: PodObject, container: string | undefined): string {
-  const names = [...(pod.spec.initContainers ?? []).map(c => c.name), ...pod.spec.containers.map(c => c.name)]
-  const chosen = container ?? pod.spec.containers[0]?.name
+/** The pod annotation naming the container kubectl picks without -c. */
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container'
+
+/**
+ * The container a verb acts on: -c, else the annotated default, else the
+ * first one; `notice` is kubectl's stderr line when it chose among several.
+ */
+export function pickContainer(pod: PodObject, container: string | undefined): { name: string; notice?: string } {
+  const init = (pod.spec.initContainers ?? []).map(c => c.name)
+  const names = [...init, ...pod.spec.containers.map(c => c.name)]
+  const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION]
+  const chosen = container ?? (annotated && names.includes(annotated) ? annotated : pod.spec.containers[0]?.name)
   if (!chosen || !names.includes(chosen)) {
     throw new KubewireError('ENOTFOUND', `container ${container} is not valid for pod ${pod.metadata.name}`)
   }
-  return chosen
+  if (container !== undefined || names.length === 1 || annotated === chosen) return { name: chosen }
+  const all = [...pod.spec.containers.map(c => c.name), ...init.map(n => `${n} (init)`)]
+  return { name: chosen, notice: `Defaulted container "${chosen}" out of: ${all.join(', ')}` }
 }
 
 /**
  * argv that runs `command` in a node's network namespace, or inside a pod's
  * container: its network, UTS, mount and PID namespaces (nsenter on its init).
  */
-export async function execArgv(client: ApiClient, state: ClusterState, target: string, namespace: string | undefined, container: string | undefined, command: string[]): Promise<string[]> {
+export async function execArgv(client: ApiClient, state: ClusterState, target: string, namespace: string | undefined, container: string | undefined, command: string[], notice: (text: string) => void = () => {}): Promise<string[]> {
   const node = state.nodes.find(n => n.name === target)
   if (node && !namespace) return ['ip', 'netns', 'exec', node.netns, ...command]
   const pod = await getPod(client, namespace ?? 'default', target)
-  const chosen = pickContainer(pod, container)
+  const picked = pickContainer(pod, container)
+  if (picked.notice) notice(picked.notice)
+  const chosen = picked.name
   const nodeName = pod.spec.nodeName
   const record = nodeName ? readJsonFile<PodRuntimeRecord>(podRecordPath(clusterFiles(state.name).nodeRun(nodeName), pod.metadata.uid as string)) : undefined
   const pid = record?.containers[chosen]?.pid
@@ -83,9 +96,11 @@ function logFile(state: ClusterState, pod: PodObject, container: string, previou
   return containerLogPath(dir, container) + (previous ? '.previous' : '')
 }
 
-export async function readLog(client: ApiClient, state: ClusterState, namespace: string, name: string, container: string | undefined, previous: boolean): Promise<{ path: string; text: string }> {
+export async function readLog(client: ApiClient, state: ClusterState, namespace: string, name: string, container: string | undefined, previous: boolean, notice: (text: string) => void = () => {}): Promise<{ path: string; text: string }> {
   const pod = await getPod(client, namespace, name)
-  const chosen = pickContainer(pod, container)
+  const picked = pickContainer(pod, container)
+  if (picked.notice) notice(picked.notice)
+  const chosen = picked.name
   const path = logFile(state, pod, chosen, previous)
   if (!existsSync(path)) {
     if (previous) throw new KubewireError('ENOTFOUND', `previous terminated container "${chosen}" in pod "${name}" not found`)

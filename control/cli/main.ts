@@ -237,7 +237,7 @@ const verbs: Record<string, Handler> = {
     if (!target || !command?.length) throw new KubewireError('EUSAGE', 'usage: kubewire exec POD|NODE [-c CONTAINER] -- CMD [ARG...]')
     const state = loadState(resolveCluster(values.name))
     const client = await clientFor(state.name)
-    return await spawnInherit(await execArgv(client, state, target, values.namespace, values.container, command), io)
+    return await spawnInherit(await execArgv(client, state, target, values.namespace, values.container, command, io.err), io)
   },
 
   async logs(args, _command, io) {
@@ -250,7 +250,7 @@ const verbs: Record<string, Handler> = {
     if (!target) throw new KubewireError('EUSAGE', 'usage: kubewire logs POD [-c CONTAINER] [-f] [--previous]')
     const state = loadState(resolveCluster(values.name))
     const client = await clientFor(state.name)
-    const { path, text } = await readLog(client, state, values.namespace ?? 'default', target, values.container, values.previous ?? false)
+    const { path, text } = await readLog(client, state, values.namespace ?? 'default', target, values.container, values.previous ?? false, io.err)
     process.stdout.write(text)
     if (values.follow) await followLog(path, statSync(path).size, chunk => process.stdout.write(chunk))
     return 0
