@@ -135,9 +135,10 @@ export async function waitFor(what: string, timeoutMs: number, check: () => Prom
   }
 }
 
-export async function podCondition(client: ApiClient, namespace: string, name: string, condition: string): Promise<boolean> {
-  const pod = await getPod(client, namespace, name)
-  return (pod.status?.conditions ?? []).some(c => c.type.toLowerCase() === condition.toLowerCase() && c.status === 'True')
+/** Whether an object's status has the condition (type matched without case, as kubectl wait does) with that status. */
+export function hasCondition(object: KubeObject, type: string, status = 'True'): boolean {
+  const conditions = (object.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []
+  return conditions.some(c => c.type?.toLowerCase() === type.toLowerCase() && c.status?.toLowerCase() === status.toLowerCase())
 }
 
 export async function nodeTable(client: ApiClient, state: ClusterState): Promise<string> {

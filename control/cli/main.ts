@@ -13,7 +13,9 @@ import { HttpClient } from '../client/http-client.ts'
 import { clusterFiles } from '../cluster/cluster-files.ts'
 import { currentCluster, loadState, resolveCluster } from '../cluster/cluster-state.ts'
 import { ADDONS, type Addon, clusterDown, clusterUp, nodeAdd, nodeRemove } from '../cluster/lifecycle.ts'
-import { execArgv, followLog, nodeTable, podCondition, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
+import { execArgv, followLog, hasCondition, nodeTable, podSummary, readLog, runPod, waitFor } from './cluster-verbs.ts'
+import { lookupResource, qualifiedKind, qualifiedResource, refOf as kindRef } from './kubectl/resource-kinds.ts'
+import { KubectlError } from './kubectl/errors.ts'
 import { HttpDiscovery, kubectlVerbs, splitGlobalFlags } from './kubectl/index.ts'
 import { humanAge, renderTable } from './table.ts'
 
@@ -32,7 +34,7 @@ Pods:
   kubewire run NAME [--image IMG] [--node NODE] [-n NS] [--command] [-- CMD|ARG...]
   kubewire exec POD|NODE [-c CONTAINER] [-n NS] -- CMD [ARG...]
   kubewire logs POD [-c CONTAINER] [-n NS] [-f] [--previous]
-  kubewire wait --for=condition=Ready|--for=delete pod/NAME [-n NS] [--timeout=60s]
+  kubewire wait --for=condition=COND[=STATUS]|--for=delete TYPE/NAME [-n NS] [--timeout=30s]
 
 Like kubectl (add --cluster C to pick a cluster):
   kubewire apply -f FILE|DIR|-        kubewire create -f FILE | namespace NAME | deployment NAME --image=IMG
@@ -81,7 +83,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.err(`Error from server (${e.status.reason}): ${e.status.message}`)
       return 1
     }
-    if (e instanceof KubewireError) {
+    if (e instanceof KubewireError || e instanceof KubectlError) {
       io.err(`error: ${e.message}`)
       return 1
     }
@@ -306,23 +308,27 @@ const verbs: Record<string, Handler> = {
       options: { ...clusterOption, ...namespaceOption, for: { type: 'string' }, timeout: { type: 'string' } },
     })
     const [target] = positionals
-    const m = /^(?:pods?|po)\/(.+)$/.exec(target ?? '')
-    if (!m || !values.for) throw new KubewireError('EUSAGE', 'usage: kubewire wait --for=condition=Ready pod/NAME [--timeout=60s]')
-    const name = m[1] as string
-    const namespace = values.namespace ?? 'default'
+    const usage = 'usage: kubewire wait --for=condition=COND|--for=delete TYPE/NAME [--timeout=30s]'
+    const slash = target?.indexOf('/') ?? -1
+    if (!target || slash <= 0 || slash === target.length - 1 || !values.for) throw new KubewireError('EUSAGE', usage)
+    const def = lookupResource(target.slice(0, slash))
+    const name = target.slice(slash + 1)
+    const namespace = def.namespaced ? (values.namespace ?? 'default') : undefined
+    const shown = `${qualifiedKind(def)}/${name}`
     const client = await clientFor(resolveCluster(values.name))
     const timeoutMs = seconds(values.timeout, '--timeout', 30) * 1000
+    const get = () => client.get(kindRef(def), namespace, name)
     if (values.for === 'delete') {
-      await waitFor(`pod/${name} to be deleted`, timeoutMs, async () =>
-        client.get({ group: '', version: 'v1', resource: 'pods' }, namespace, name).then(() => false, e => ((e as { code?: string }).code === 'NotFound' ? true : Promise.reject(e))),
+      await waitFor(`${shown} to be deleted`, timeoutMs, async () =>
+        get().then(() => false, e => ((e as { code?: string }).code === 'NotFound' ? true : Promise.reject(e))),
       )
-      io.out(`pod/${name} condition met`)
-      return 0
+    } else {
+      const condition = /^condition=([\w.-]+)(?:=(\w+))?$/.exec(values.for)
+      if (!condition) throw new KubewireError('EUSAGE', `unrecognized condition: "${values.for}"`)
+      const [, type, wanted = 'True'] = condition as unknown as [string, string, string | undefined]
+      await waitFor(`the condition on ${qualifiedResource(def)}/${name}`, timeoutMs, async () => hasCondition(await get(), type, wanted))
     }
-    const condition = /^condition=(\w+)$/.exec(values.for)?.[1]
-    if (!condition) throw new KubewireError('EUSAGE', `unrecognized condition: "${values.for}"`)
-    await waitFor(`the condition on pods/${name}`, timeoutMs, () => podCondition(client, namespace, name, condition))
-    io.out(`pod/${name} condition met`)
+    io.out(`${shown} condition met`)
     return 0
   },
 }

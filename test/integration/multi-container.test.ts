@@ -67,6 +67,13 @@ t.teardown(async () => {
   removeHome(home)
 })
 
+t.test('wait: on any condition of the pod, and kubectl\'s errors', async t => {
+  t.equal(await kubewireOk(['wait', '--for=condition=ContainersReady', 'pods/web']), 'pod/web condition met\n')
+  t.equal(await kubewireOk(['wait', '--for=condition=Initialized=True', 'po/web', '--timeout=5s']), 'pod/web condition met\n')
+  const unknown = await kubewire(['wait', '--for=condition=Ready', 'widgets/x'])
+  t.match(unknown.stderr, /the server doesn't have a resource type "widgets"/)
+})
+
 t.test('the init container ran to completion before the others started', async t => {
   const p = await getPod()
   t.match(p.status?.initContainerStatuses, [{ name: 'prepare', state: { terminated: { reason: 'Completed', exitCode: 0 } } }])

@@ -1,7 +1,7 @@
-// Which container `logs` and `exec` act on, and kubectl's notice when it chose.
+// Which container `logs` and `exec` act on (and kubectl's notice when it chose), and the conditions `wait` reads.
 
 import t from 'tap'
-import { pickContainer, type PodObject } from '../../../control/cli/cluster-verbs.ts'
+import { hasCondition, pickContainer, type PodObject } from '../../../control/cli/cluster-verbs.ts'
 
 const pod = (annotations?: Record<string, string>): PodObject => ({
   metadata: { name: 'web', ...(annotations ? { annotations } : {}) },
@@ -28,4 +28,12 @@ t.test('a single container needs no notice', async t => {
 
 t.test('an unknown container is an error naming it and the pod', async t => {
   t.throws(() => pickContainer(pod(), 'nope'), { message: 'container nope is not valid for pod web' })
+})
+
+t.test('hasCondition: type without case, status True unless asked', async t => {
+  const job = { metadata: { name: 'j' }, status: { conditions: [{ type: 'Complete', status: 'True' }, { type: 'Failed', status: 'False' }] } }
+  t.ok(hasCondition(job, 'complete'))
+  t.notOk(hasCondition(job, 'Failed'))
+  t.ok(hasCondition(job, 'Failed', 'false'))
+  t.notOk(hasCondition({ metadata: { name: 'x' } }, 'Ready'), 'no status, no condition')
 })
