@@ -43,6 +43,7 @@ Like kubectl (add --cluster C to pick a cluster):
   kubewire scale deployment/NAME --replicas=N
   kubewire rollout status|history|undo|restart|pause|resume deployment/NAME
   kubewire set image deployment/NAME CONTAINER=IMAGE   kubewire label|annotate KIND NAME K=V
+  kubewire patch KIND NAME -p PATCH [--type strategic|merge|json] [--subresource status|scale]
   kubewire expose deployment NAME --port=P             kubewire api-resources | version
 
 Every command acts on the cluster named by --name, else $KUBEWIRE_CLUSTER,

@@ -13,6 +13,7 @@ import { describe } from './describe.ts'
 import { KubectlError, errorMessage } from './errors.ts'
 import { expose } from './expose.ts'
 import { get } from './get.ts'
+import { patch } from './patch.ts'
 import { rollout } from './rollout.ts'
 import { scale } from './scale.ts'
 import { setVerb } from './set-image.ts'
@@ -40,6 +41,7 @@ const handlers: Record<string, KubectlHandler> = {
   scale,
   rollout,
   set: setVerb,
+  patch,
   label,
   annotate,
   expose,
