@@ -1,6 +1,6 @@
 // The controller manager: starts every control loop of the control plane
 // (ReplicaSet, Deployment, garbage collector, node lifecycle, Endpoints,
-// EndpointSlice, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
+// EndpointSlice, EndpointSlice mirroring, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
 // selector between them (kube-controller-manager's shared informers), and
 // stops them all.
 
@@ -11,6 +11,7 @@ import { systemClock } from './clock.ts'
 import type { Controller } from './controller.ts'
 import { DeploymentController } from './deployment-controller.ts'
 import { EndpointSliceController } from './endpoint-slice-controller.ts'
+import { EndpointSliceMirroringController } from './endpoint-slice-mirroring-controller.ts'
 import { EndpointsController } from './endpoints-controller.ts'
 import { ApiEventRecorder } from './events.ts'
 import { GarbageCollector } from './garbage-collector-controller.ts'
@@ -36,6 +37,7 @@ export type LoopName =
   | 'scheduler'
   | 'endpoints'
   | 'endpointslice'
+  | 'endpointslicemirroring'
   | 'service-lb'
   | 'statefulset'
   | 'daemonset'
@@ -162,6 +164,14 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       pods: shared<Pod>(RESOURCES.pods),
       endpointSlices: shared<EndpointSlice>(RESOURCES.endpointslices),
       maxEndpointsPerSlice: options.maxEndpointsPerSlice,
+    }))
+  }
+  if (!disabled.has('endpointslicemirroring')) {
+    loops.push(new EndpointSliceMirroringController({
+      client, clock, logger,
+      services: shared<Service>(RESOURCES.services),
+      endpoints: shared<Endpoints>(RESOURCES.endpoints),
+      endpointSlices: shared<EndpointSlice>(RESOURCES.endpointslices),
     }))
   }
   if (!disabled.has('service-lb')) {

@@ -121,7 +121,7 @@ export class EndpointSliceController extends ServiceEndpointsLoop {
 }
 
 /** Waits for every write, then throws the first failure (so the key is retried). */
-async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
+export async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(writes)
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed) throw failed.reason

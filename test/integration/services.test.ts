@@ -204,6 +204,26 @@ t.test('NodePort: from the host on every node\'s address; policy Local keeps the
   t.pass('policy Local: the host\'s own address reached the pod')
 })
 
+t.test('a Service without a selector gets its backends from Endpoints the user writes (mirrored into EndpointSlices)', async t => {
+  const backends = (await readyPods('web')).slice(0, 2)
+  await client.create(RESOURCES.services, 'default', {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  })
+  await client.create(RESOURCES.endpoints, 'default', {
+    apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual' },
+    subsets: [{ addresses: backends.map(p => ({ ip: p.status?.podIP as string })), ports: [{ name: 'http', port: 8080 }] }],
+  })
+  await waitFor('the mirrored slice', async () => (await endpointIPs('manual')).length === 2, 10_000)
+  await programmed('manual')
+  const { spec } = await getService('manual')
+  const answers = await requests('client-1', `http://${spec.clusterIP}/hostname`, 40)
+  t.notOk(answers.includes('FAILED'), 'no request failed')
+  t.same(new Set(answers), new Set(backends.map(p => p.metadata.name)), 'exactly the two addresses written answer')
+  await client.delete(RESOURCES.endpoints, 'default', 'manual')
+  await waitFor('the mirrored slice to go', async () => (await endpointIPs('manual')).length === 0, 10_000)
+  await client.delete(RESOURCES.services, 'default', 'manual')
+})
+
 t.test('a Service in another namespace', async t => {
   await client.create(RESOURCES.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } })
   await client.create(RESOURCES.deployments, 'shop', deployment('web', 1))
