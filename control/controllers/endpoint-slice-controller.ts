@@ -13,9 +13,9 @@
 // Services without a selector are someone else's and never touched.
 
 import type { Informer } from '../client/api-client.ts'
-import { RESOURCES, objectKey } from '../client/api-client.ts'
-import { isNotFound } from '../api/status-error.ts'
+import { RESOURCES } from '../client/api-client.ts'
 import { isManagedSliceOf, reconcileEndpointSlices } from './endpoint-slice.ts'
+import { applySlicePlan, deleteSlice, managedSliceKey, settleAll, watchManagedSlices } from './managed-slices.ts'
 import { namespacedName } from './objects.ts'
 import type { EndpointSlice, Service } from './service-objects.ts'
 import { ENDPOINTSLICE_CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from './service-objects.ts'
@@ -28,13 +28,7 @@ export interface EndpointSliceControllerOptions extends ServiceEndpointsLoopOpti
   maxEndpointsPerSlice?: number
 }
 
-/** The Service key ("namespace/name") a slice managed by this controller belongs to. */
-function managedServiceKey(slice: EndpointSlice): string | undefined {
-  const labels = slice.metadata.labels ?? {}
-  const service = labels[LABEL_SERVICE_NAME]
-  if (labels[LABEL_MANAGED_BY] !== ENDPOINTSLICE_CONTROLLER_NAME || !service) return undefined
-  return `${slice.metadata.namespace ?? ''}/${service}`
-}
+const managedServiceKey = (slice: EndpointSlice): string | undefined => managedSliceKey(slice, ENDPOINTSLICE_CONTROLLER_NAME)
 
 export class EndpointSliceController extends ServiceEndpointsLoop {
   private readonly slices: Informer<EndpointSlice>
@@ -44,20 +38,7 @@ export class EndpointSliceController extends ServiceEndpointsLoop {
     super(options, 'endpointslice-controller')
     this.slices = options.endpointSlices
     this.maxEndpointsPerSlice = options.maxEndpointsPerSlice
-    const observed = (slice: EndpointSlice, gone: boolean): void => {
-      const key = managedServiceKey(slice)
-      if (key === undefined) return
-      this.tracker.observed(slice, gone)
-      this.queue.add(key)
-    }
-    this.slices.on('add', s => observed(s, false))
-    this.slices.on('update', (s, old) => {
-      observed(s, false)
-      // Relabelled away from a Service: that one needs a look too.
-      const before = managedServiceKey(old)
-      if (before !== undefined && before !== managedServiceKey(s)) this.queue.add(before)
-    })
-    this.slices.on('delete', s => observed(s, true))
+    watchManagedSlices(this.slices, ENDPOINTSLICE_CONTROLLER_NAME, this.tracker, key => this.queue.add(key))
   }
 
   protected informers(): readonly Informer[] {
@@ -78,7 +59,7 @@ export class EndpointSliceController extends ServiceEndpointsLoop {
     const selector = `${LABEL_SERVICE_NAME}=${name},${LABEL_MANAGED_BY}=${ENDPOINTSLICE_CONTROLLER_NAME}`
     const list = await this.client.list<EndpointSlice>(RESOURCES.endpointslices, namespace, { labelSelector: selector })
     if (list.items.length === 0) return
-    await settleAll(list.items.map(async s => await this.deleteSlice(key, s)))
+    await settleAll(list.items.map(async s => await deleteSlice(this.client, this.tracker, key, s)))
     this.logger.info('deleted endpointslices of a deleted service', { service: key, deleted: list.items.length })
   }
 
@@ -90,13 +71,7 @@ export class EndpointSliceController extends ServiceEndpointsLoop {
       slices: this.slices.list().filter(s => isManagedSliceOf(s, namespace, name)),
       maxEndpointsPerSlice: this.maxEndpointsPerSlice,
     })
-    await settleAll([
-      ...plan.create.map(async s => this.tracker.wrote(key, await this.client.create<EndpointSlice>(RESOURCES.endpointslices, namespace, s))),
-      ...plan.update.map(async s =>
-        this.tracker.wrote(key, await this.client.update<EndpointSlice>(RESOURCES.endpointslices, namespace, s), this.slices.get(objectKey(s))),
-      ),
-    ])
-    await settleAll(plan.delete.map(async s => await this.deleteSlice(key, s)))
+    await applySlicePlan(this.client, this.tracker, this.slices, key, namespace, plan)
 
     const changed = plan.create.length + plan.update.length + plan.delete.length > 0
     this.logger[changed ? 'info' : 'debug']('synced endpointslices', {
@@ -107,22 +82,4 @@ export class EndpointSliceController extends ServiceEndpointsLoop {
       ms: this.clock.now() - started,
     })
   }
-
-  private async deleteSlice(key: string, slice: EndpointSlice): Promise<void> {
-    try {
-      await this.client.delete(RESOURCES.endpointslices, slice.metadata.namespace, slice.metadata.name ?? '', {
-        preconditions: { uid: slice.metadata.uid },
-      })
-      this.tracker.deleted(key, objectKey(slice))
-    } catch (err) {
-      if (!isNotFound(err)) throw err
-    }
-  }
-}
-
-/** Waits for every write, then throws the first failure (so the key is retried). */
-export async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(writes)
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed) throw failed.reason
 }

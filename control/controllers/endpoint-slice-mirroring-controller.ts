@@ -5,18 +5,15 @@
 // never created twice (write-tracker.ts).
 
 import type { ApiClient, Informer } from '../client/api-client.ts'
-import { RESOURCES, objectKey } from '../client/api-client.ts'
-import { isNotFound } from '../api/status-error.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
-import { settleAll } from './endpoint-slice-controller.ts'
+import { applySlicePlan, managedSliceKey, watchManagedSlices } from './managed-slices.ts'
 import { MIRRORING_CONTROLLER_NAME, isMirroredSliceOf, reconcileMirroredSlices } from './endpoint-slice-mirroring.ts'
 import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import { namespacedName } from './objects.ts'
 import type { EndpointSlice, Endpoints, Service } from './service-objects.ts'
-import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from './service-objects.ts'
 import type { SyncResult } from './work-queue.ts'
 import { WriteTracker } from './write-tracker.ts'
 
@@ -31,12 +28,7 @@ export interface EndpointSliceMirroringControllerOptions {
   maxEndpointsPerSlice?: number
 }
 
-function mirroredKey(slice: EndpointSlice): string | undefined {
-  const labels = slice.metadata.labels ?? {}
-  const service = labels[LABEL_SERVICE_NAME]
-  if (labels[LABEL_MANAGED_BY] !== MIRRORING_CONTROLLER_NAME || !service) return undefined
-  return `${slice.metadata.namespace ?? ''}/${service}`
-}
+const mirroredKey = (slice: EndpointSlice): string | undefined => managedSliceKey(slice, MIRRORING_CONTROLLER_NAME)
 
 export class EndpointSliceMirroringController extends Controller {
   private readonly client: ApiClient
@@ -62,19 +54,7 @@ export class EndpointSliceMirroringController extends Controller {
       })
       informer.on('delete', o => this.queue.add(namespacedName(o)))
     }
-    const observed = (slice: EndpointSlice, gone: boolean): void => {
-      const key = mirroredKey(slice)
-      if (key === undefined) return
-      this.tracker.observed(slice, gone)
-      this.queue.add(key)
-    }
-    this.slices.on('add', s => observed(s, false))
-    this.slices.on('update', (s, old) => {
-      observed(s, false)
-      const before = mirroredKey(old)
-      if (before !== undefined && before !== mirroredKey(s)) this.queue.add(before)
-    })
-    this.slices.on('delete', s => observed(s, true))
+    watchManagedSlices(this.slices, MIRRORING_CONTROLLER_NAME, this.tracker, key => this.queue.add(key))
   }
 
   protected informers(): readonly Informer[] {
@@ -102,22 +82,7 @@ export class EndpointSliceMirroringController extends Controller {
       slices: this.slices.list().filter(s => isMirroredSliceOf(s, namespace, name)),
       maxEndpointsPerSlice: this.maxEndpointsPerSlice,
     })
-    await settleAll([
-      ...plan.create.map(async s => this.tracker.wrote(key, await this.client.create<EndpointSlice>(RESOURCES.endpointslices, namespace, s))),
-      ...plan.update.map(async s =>
-        this.tracker.wrote(key, await this.client.update<EndpointSlice>(RESOURCES.endpointslices, namespace, s), this.slices.get(objectKey(s))),
-      ),
-    ])
-    await settleAll(
-      plan.delete.map(async s => {
-        try {
-          await this.client.delete(RESOURCES.endpointslices, namespace, s.metadata.name ?? '', { preconditions: { uid: s.metadata.uid } })
-          this.tracker.deleted(key, objectKey(s))
-        } catch (err) {
-          if (!isNotFound(err)) throw err
-        }
-      }),
-    )
+    await applySlicePlan(this.client, this.tracker, this.slices, key, namespace, plan)
     if (!this.endpoints.get(key) && !this.services.get(key)) this.tracker.forget(key)
     const changed = plan.create.length + plan.update.length + plan.delete.length
     if (changed > 0) this.logger.info('mirrored endpoints', { service: key, created: plan.create.length, updated: plan.update.length, deleted: plan.delete.length })
