@@ -4,6 +4,7 @@
 import t from 'tap'
 import { RESOURCES } from '../../../control/client/api-client.ts'
 import type { KubeObject } from '../../../control/client/api-client.ts'
+import { toTable } from '../../../control/apiserver/http/table.ts'
 import { harness, rejectsStatus } from './helpers.ts'
 
 const job = (name: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KubeObject => ({
@@ -139,4 +140,27 @@ t.test('selector, template and completions are immutable; parallelism and suspen
   )
   const status = await client.patch<KubeObject>(RESOURCES.jobs, 'default', 'pi', { status: { active: 1 } }, 'merge', 'status')
   t.same(status.status, { active: 1 }, 'the status subresource writes status')
+})
+
+t.test('kubectl get jobs: STATUS, COMPLETIONS, DURATION', async t => {
+  const now = new Date('2025-01-01T01:00:00Z')
+  const request = { apiVersion: 'meta.k8s.io/v1', includeObject: 'None' as const }
+  const row = (spec: Record<string, unknown>, status: Record<string, unknown>, deleting = false): unknown[] => {
+    const o: KubeObject = {
+      metadata: { name: 'pi', creationTimestamp: '2025-01-01T00:50:00Z', ...(deleting ? { deletionTimestamp: '2025-01-01T00:59:00Z' } : {}) },
+      spec: { selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u' } }, template: { spec: { containers: [{ name: 'pi', image: 'perl' }] } }, ...spec },
+      status,
+    }
+    const table = toTable('Job', [o], '1', request, { now }) as { columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> }
+    t.same(table.columnDefinitions.map(c => c.name), ['Name', 'Status', 'Completions', 'Duration', 'Age', 'Containers', 'Images', 'Selector'])
+    return table.rows[0]?.cells ?? []
+  }
+  const cond = (type: string) => ({ conditions: [{ type, status: 'True' }] })
+  t.same(row({ completions: 5, parallelism: 2 }, { succeeded: 2, startTime: '2025-01-01T00:59:00Z' }),
+    ['pi', 'Running', '2/5', '60s', '10m', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u'])
+  t.same(row({ completions: 1 }, { succeeded: 1, startTime: '2025-01-01T00:50:00Z', completionTime: '2025-01-01T00:50:07Z', ...cond('Complete') }).slice(1, 4), ['Complete', '1/1', '7s'])
+  t.same(row({ completions: 1 }, cond('Failed')).slice(1, 4), ['Failed', '0/1', ''])
+  t.same(row({ parallelism: 3 }, cond('Suspended')).slice(1, 3), ['Suspended', '0/1 of 3'])
+  t.same(row({ completions: 1 }, cond('FailureTarget')).slice(1, 2), ['FailureTarget'])
+  t.same(row({ completions: 1 }, {}, true).slice(1, 2), ['Terminating'])
 })
