@@ -1,6 +1,6 @@
 // The controller manager: starts every control loop of the control plane
-// (ReplicaSet, Deployment, garbage collector, node lifecycle, Endpoints,
-// EndpointSlice, EndpointSlice mirroring, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
+// (LoopName below: workloads, garbage collection, node lifecycle, the
+// service loops) and the scheduler over one ApiClient, sharing one informer per resource and
 // selector between them (kube-controller-manager's shared informers), and
 // stops them all.
 
@@ -15,6 +15,9 @@ import { EndpointSliceMirroringController } from './endpoint-slice-mirroring-con
 import { EndpointsController } from './endpoints-controller.ts'
 import { ApiEventRecorder } from './events.ts'
 import { GarbageCollector } from './garbage-collector-controller.ts'
+import type { Job, PodFailureBackoff } from './job.ts'
+import { JobController } from './job-controller.ts'
+import { TtlAfterFinishedController } from './ttl-after-finished-controller.ts'
 import type { Logger } from './logger.ts'
 import { jsonLogger } from './logger.ts'
 import type { NodeLifecycleOptions } from './node-lifecycle.ts'
@@ -62,6 +65,8 @@ export interface ControllerManagerOptions {
   loadBalancerPool?: LoadBalancerPool
   /** Most endpoints per EndpointSlice (default 100). */
   maxEndpointsPerSlice?: number
+  /** The Job controller's replacement back-off after pod failures (default 10 s doubling, capped at 6 min). */
+  jobPodFailureBackoff?: Partial<PodFailureBackoff>
 }
 
 export interface StartControllersArgs {
@@ -181,6 +186,18 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       pool: options.loadBalancerPool,
       recorder: recorder('service-lb-controller'),
     }))
+  }
+  if (!disabled.has('job')) {
+    loops.push(new JobController({
+      client, clock, logger,
+      jobs: shared<Job>(RESOURCES.jobs),
+      pods: shared<Pod>(RESOURCES.pods),
+      recorder: recorder('job-controller'),
+      podFailureBackoff: options.jobPodFailureBackoff,
+    }))
+  }
+  if (!disabled.has('ttl-after-finished')) {
+    loops.push(new TtlAfterFinishedController({ client, clock, logger, jobs: shared<Job>(RESOURCES.jobs) }))
   }
   if (!disabled.has('scheduler')) {
     loops.push(new Scheduler({

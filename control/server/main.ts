@@ -63,6 +63,8 @@ const controllers = startControllers({
     host: 'control-plane',
     loadBalancerPool: new AddressingPlan(state.addressing).loadBalancerPool,
     logger: jsonLogger({ write: line => process.stdout.write(line + '\n') }),
+    // Tests shorten the Job controller's 10 s pod-failure back-off with this.
+    ...(Number(process.env.KUBEWIRE_JOB_BACKOFF_MS) > 0 ? { jobPodFailureBackoff: { baseMs: Number(process.env.KUBEWIRE_JOB_BACKOFF_MS) } } : {}),
     nodeLifecycle: {
       ...(state.nodeMonitorGracePeriodSeconds !== undefined ? { gracePeriodMs: state.nodeMonitorGracePeriodSeconds * 1000, monitorPeriodMs: Math.min(5000, state.nodeMonitorGracePeriodSeconds * 250) } : {}),
       ...(state.defaultUnreachableTolerationSeconds !== undefined ? { tolerationSeconds: state.defaultUnreachableTolerationSeconds } : {}),

@@ -184,6 +184,38 @@ function ingressClassParameters(ingressClass: KubeObject): string {
   return `${stringAt(parameters, 'kind') ?? ''}${group ? `.${group}` : ''}/${stringAt(parameters, 'name') ?? ''}`
 }
 
+/** The Job STATUS column (printJob): the finished state, else the furthest condition reached. */
+function jobStatus(job: KubeObject): string {
+  const conditions = recordsAt(recordAt(job, 'status'), 'conditions').map(([c]) => c)
+  const has = (type: string): boolean => conditions.some(c => c.type === type && c.status === 'True')
+  if (has('Complete')) return 'Complete'
+  if (has('Failed')) return 'Failed'
+  if (job.metadata.deletionTimestamp !== undefined) return 'Terminating'
+  if (has('Suspended')) return 'Suspended'
+  if (has('FailureTarget')) return 'FailureTarget'
+  if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet'
+  return 'Running'
+}
+
+/** COMPLETIONS: succeeded/completions; a work queue (no completions) shows `n/1 of <parallelism>`. */
+function jobCompletions(job: KubeObject): string {
+  const spec = recordAt(job, 'spec')
+  const succeeded = int(recordAt(job, 'status')?.succeeded)
+  const completions = numberAt(spec, 'completions')
+  if (completions !== undefined) return `${succeeded}/${completions}`
+  const parallelism = int(spec?.parallelism)
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`
+}
+
+/** DURATION: start to completion, or to now while it runs. */
+function jobDuration(job: KubeObject, now: Date): string {
+  const status = recordAt(job, 'status')
+  const start = stringAt(status, 'startTime')
+  if (start === undefined) return ''
+  const end = stringAt(status, 'completionTime')
+  return humanDuration((end === undefined ? now.getTime() : Date.parse(end)) - Date.parse(start))
+}
+
 export const TABLE_COLUMNS: Readonly<Record<string, Column[]>> = {
   Pod: [
     name,
@@ -215,6 +247,16 @@ export const TABLE_COLUMNS: Readonly<Record<string, Column[]>> = {
     col('Desired', 'integer', o => int(recordAt(o, 'spec')?.replicas)),
     col('Current', 'integer', o => int(recordAt(o, 'status')?.replicas)),
     col('Ready', 'integer', o => int(recordAt(o, 'status')?.readyReplicas)),
+    age,
+    col('Containers', 'string', o => containersOf(recordAt(recordAt(recordAt(o, 'spec'), 'template'), 'spec')).names, 1),
+    col('Images', 'string', o => containersOf(recordAt(recordAt(recordAt(o, 'spec'), 'template'), 'spec')).images, 1),
+    col('Selector', 'string', o => selectorText(recordAt(o, 'spec')?.selector), 1),
+  ],
+  Job: [
+    name,
+    col('Status', 'string', jobStatus),
+    col('Completions', 'string', jobCompletions),
+    col('Duration', 'string', jobDuration),
     age,
     col('Containers', 'string', o => containersOf(recordAt(recordAt(recordAt(o, 'spec'), 'template'), 'spec')).names, 1),
     col('Images', 'string', o => containersOf(recordAt(recordAt(recordAt(o, 'spec'), 'template'), 'spec')).images, 1),

@@ -112,9 +112,10 @@ export function prepareCreate(def: ResourceDefinition, body: unknown, namespace:
     delete (meta as JsonRecord)[key]
   }
   if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName)
+  // Before the kind's hooks: a Job's generated selector is made from its uid.
+  meta.uid = crypto.randomUUID()
   def.hooks.defaults?.(object)
   def.hooks.prepareForCreate?.(object)
-  meta.uid = crypto.randomUUID()
   meta.resourceVersion = '' // keeps its place in the field order; the store fills it in
   meta.creationTimestamp = formatTime(now)
   if (def.tracksGeneration) meta.generation = 1

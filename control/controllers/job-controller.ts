@@ -1,0 +1,288 @@
+// The Job control loop: handlers record which Jobs to look at (and what the
+// pod cache confirmed, for the expectations); one worker applies
+// reconcileJob's plan through the ApiClient.
+//
+// As in Kubernetes: creations go out in slow-start batches (1, 2, 4, ...)
+// and stop at the first batch with an error; deletions go out together; each
+// is an Event on the Job (SuccessfulCreate "Created pod: pi-abc12",
+// FailedCreate "Error creating: ...", SuccessfulDelete "Deleted pod: ...",
+// FailedDelete "Error deleting: ..."), as are the plan's own (Completed,
+// BackoffLimitExceeded, DeadlineExceeded, Suspended, Resumed). Adoption first
+// re-reads the Job, so a Job deleted meanwhile adopts nothing. The status is
+// written with PUT on the status subresource, with the cached
+// resourceVersion. Timed rules (back-off, deadline) come back through the queue's
+// delays, which run on the injected Clock.
+
+import type { ApiClient, Informer } from '../client/api-client.ts'
+import { RESOURCES } from '../client/api-client.ts'
+import { isNotFound } from '../api/status-error.ts'
+import { jsonEqual } from '../api/merge-patch.ts'
+import { labelSelectorFromObject } from '../api/label-selector.ts'
+import type { Clock } from './clock.ts'
+import { systemClock } from './clock.ts'
+import { Controller, sameVersion } from './controller.ts'
+import { adoptPatch, removeOwnerRefsPatch } from './controller-ref.ts'
+import type { EventRecorder } from './events.ts'
+import { nullRecorder } from './events.ts'
+import { Expectations } from './expectations.ts'
+import type { Job, JobStatus, PodFailureBackoff } from './job.ts'
+import { DEFAULT_POD_FAILURE_BACKOFF, jobKey, reconcileJob } from './job.ts'
+import type { Logger } from './logger.ts'
+import { silentLogger } from './logger.ts'
+import type { Pod } from './objects.ts'
+import { controllerRefOf, namespacedName, newControllerRef } from './objects.ts'
+import type { SyncResult } from './work-queue.ts'
+
+export interface JobControllerOptions {
+  client: ApiClient
+  jobs: Informer<Job>
+  pods: Informer<Pod>
+  clock?: Clock
+  recorder?: EventRecorder
+  logger?: Logger
+  /** The replacement back-off after pod failures (default 10 s doubling, capped at 6 min). */
+  podFailureBackoff?: Partial<PodFailureBackoff>
+}
+
+const SLOW_START_INITIAL_BATCH = 1
+
+export class JobController extends Controller {
+  readonly expectations: Expectations
+  private readonly client: ApiClient
+  private readonly jobs: Informer<Job>
+  private readonly pods: Informer<Pod>
+  private readonly recorder: EventRecorder
+  private readonly backoff: PodFailureBackoff
+
+  constructor(options: JobControllerOptions) {
+    const clock = options.clock ?? systemClock
+    super(clock, (options.logger ?? silentLogger).with({ component: 'job-controller' }))
+    this.client = options.client
+    this.jobs = options.jobs
+    this.pods = options.pods
+    this.recorder = options.recorder ?? nullRecorder
+    this.expectations = new Expectations(clock)
+    this.backoff = { ...DEFAULT_POD_FAILURE_BACKOFF, ...options.podFailureBackoff }
+
+    this.jobs.on('add', job => this.queue.add(jobKey(job)))
+    this.jobs.on('update', (job, old) => {
+      if (!sameVersion(job, old)) this.queue.add(jobKey(job))
+    })
+    this.jobs.on('delete', job => {
+      this.expectations.delete(jobKey(job))
+      this.queue.add(jobKey(job))
+    })
+    this.pods.on('add', pod => this.podAdded(pod))
+    this.pods.on('update', (pod, old) => this.podUpdated(pod, old))
+    this.pods.on('delete', pod => this.podDeleted(pod))
+  }
+
+  protected informers(): readonly Informer[] {
+    return [this.jobs, this.pods]
+  }
+
+  protected initialKeys(): Iterable<string> {
+    return this.jobs.list().map(jobKey)
+  }
+
+  // --- handlers: only record and enqueue -----------------------------------
+
+  private ownerOf(pod: Pod, ref = controllerRefOf(pod)): Job | undefined {
+    if (!ref || ref.kind !== 'Job') return undefined
+    const job = this.jobs.get(`${pod.metadata.namespace ?? ''}/${ref.name}`)
+    return job && job.metadata.uid === ref.uid ? job : undefined
+  }
+
+  private matchingJobs(pod: Pod): Job[] {
+    return this.jobs.list().filter(job => {
+      if ((job.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) return false
+      try {
+        return labelSelectorFromObject(job.spec?.selector).matches(pod.metadata.labels)
+      } catch {
+        return false
+      }
+    })
+  }
+
+  private podAdded(pod: Pod): void {
+    if (pod.metadata.deletionTimestamp) {
+      this.podDeleted(pod)
+      return
+    }
+    const ref = controllerRefOf(pod)
+    if (ref) {
+      const job = this.ownerOf(pod, ref)
+      if (!job) return
+      this.expectations.creationObserved(jobKey(job))
+      this.queue.add(jobKey(job))
+      return
+    }
+    for (const job of this.matchingJobs(pod)) this.queue.add(jobKey(job))
+  }
+
+  private podUpdated(pod: Pod, old: Pod): void {
+    if (sameVersion(pod, old)) return
+    if (pod.metadata.deletionTimestamp) {
+      this.podDeleted(pod)
+      return
+    }
+    const ref = controllerRefOf(pod)
+    const oldRef = controllerRefOf(old)
+    if (!jsonEqual(ref ?? null, oldRef ?? null) && oldRef) {
+      const previous = this.ownerOf(old, oldRef)
+      if (previous) this.queue.add(jobKey(previous))
+    }
+    if (ref) {
+      const job = this.ownerOf(pod, ref)
+      if (job) this.queue.add(jobKey(job))
+      return
+    }
+    for (const job of this.matchingJobs(pod)) this.queue.add(jobKey(job))
+  }
+
+  private podDeleted(pod: Pod): void {
+    const job = this.ownerOf(pod)
+    if (!job) return
+    this.expectations.deletionObserved(jobKey(job), namespacedName(pod))
+    this.queue.add(jobKey(job))
+  }
+
+  // --- the worker ------------------------------------------------------------
+
+  protected async sync(key: string): Promise<SyncResult | void> {
+    const started = this.clock.now()
+    const job = this.jobs.get(key)
+    if (!job) {
+      this.expectations.delete(key)
+      return
+    }
+    const ns = job.metadata.namespace
+    const plan = reconcileJob({
+      job,
+      pods: this.pods.list().filter(p => p.metadata.namespace === ns),
+      now: started,
+      expectationsSatisfied: this.expectations.satisfied(key),
+      backoff: this.backoff,
+    })
+
+    if (plan.adopt.length > 0) {
+      const fresh = await this.client.get<Job>(RESOURCES.jobs, ns, job.metadata.name ?? '')
+      if (fresh.metadata.uid !== job.metadata.uid || fresh.metadata.deletionTimestamp) return { requeueAfterMs: 0 }
+      const ref = newControllerRef(job, 'batch/v1', 'Job')
+      for (const pod of plan.adopt) {
+        try {
+          await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', adoptPatch(pod, ref), 'merge')
+        } catch (err) {
+          if (!isNotFound(err)) throw err
+          return { requeueAfterMs: 0 } // the counts assumed this pod: start over
+        }
+      }
+    }
+    for (const pod of plan.release) {
+      try {
+        await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', removeOwnerRefsPatch(pod, [job.metadata.uid ?? '']), 'merge')
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
+    }
+
+    let failure: string | undefined
+    let created = 0
+    let deleted = 0
+    if (plan.delete.length > 0) {
+      const result = await this.deletePods(key, job, plan.delete)
+      deleted = result.deleted
+      failure = result.error
+    }
+    if (plan.create.length > 0) {
+      const result = await this.createPods(key, job, plan.create)
+      created = result.created
+      failure ??= result.error
+    }
+
+    let status = plan.status
+    if (created < plan.create.length) {
+      // Creations that failed are not active.
+      status = { ...(status ?? job.status), active: Math.max(0, (status?.active ?? 0) - (plan.create.length - created)) }
+      if (status.active === 0) delete status.active
+    }
+    if (status) await this.writeStatus(job, status)
+    // Events about the Job's state only once the status saying it is stored.
+    for (const e of plan.events) this.recorder.event(job, e.type, e.reason, e.message)
+
+    const changed = created + deleted + plan.adopt.length + plan.release.length > 0 || status !== undefined
+    this.logger[changed ? 'info' : 'debug']('synced job', {
+      job: key,
+      owned: plan.owned.length,
+      created,
+      deleted,
+      active: status?.active ?? job.status?.active ?? 0,
+      succeeded: status?.succeeded ?? job.status?.succeeded ?? 0,
+      failed: status?.failed ?? job.status?.failed ?? 0,
+      statusUpdated: status !== undefined,
+      ms: this.clock.now() - started,
+    })
+    if (failure) throw new Error(failure)
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined
+  }
+
+  private async createPods(key: string, job: Job, pods: Pod[]): Promise<{ created: number; error?: string }> {
+    this.expectations.expectCreations(key, pods.length)
+    let created = 0
+    let error: string | undefined
+    let batch = SLOW_START_INITIAL_BATCH
+    let next = 0
+    while (next < pods.length && !error) {
+      const slice = pods.slice(next, next + batch)
+      next += slice.length
+      const results = await Promise.allSettled(slice.map(async pod => await this.client.create<Pod>(RESOURCES.pods, job.metadata.namespace, pod)))
+      for (const r of results) {
+        if (r.status === 'fulfilled') {
+          created++
+          this.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
+        } else {
+          const message = errorMessage(r.reason)
+          this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${message}`)
+          error ??= message
+        }
+      }
+      batch *= 2
+    }
+    for (let i = created; i < pods.length; i++) this.expectations.creationObserved(key)
+    return error ? { created, error } : { created }
+  }
+
+  private async deletePods(key: string, job: Job, pods: Pod[]): Promise<{ deleted: number; error?: string }> {
+    this.expectations.expectDeletions(key, pods.map(namespacedName))
+    let deleted = 0
+    let error: string | undefined
+    await Promise.all(
+      pods.map(async pod => {
+        const name = pod.metadata.name ?? ''
+        try {
+          await this.client.delete(RESOURCES.pods, pod.metadata.namespace, name, { preconditions: { uid: pod.metadata.uid } })
+          deleted++
+          this.recorder.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
+        } catch (err) {
+          this.expectations.deletionObserved(key, namespacedName(pod))
+          if (isNotFound(err)) return
+          const message = errorMessage(err)
+          this.recorder.event(job, 'Warning', 'FailedDelete', `Error deleting: ${message}`)
+          error ??= message
+        }
+      }),
+    )
+    return error ? { deleted, error } : { deleted }
+  }
+
+  // A Conflict is not retried over the fresh object: this status came from
+  // the cached Job, and writing it over a newer one could undo a finish.
+  // The worker requeues on Conflict and the next sync starts from the cache.
+  private async writeStatus(job: Job, status: JobStatus): Promise<void> {
+    await this.client.update(RESOURCES.jobs, job.metadata.namespace, { ...job, status }, 'status')
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
