@@ -1,5 +1,5 @@
 // The controller manager: starts every control loop of the control plane
-// (ReplicaSet, Deployment, garbage collector, node lifecycle, Endpoints,
+// (ReplicaSet, Deployment, DaemonSet, garbage collector, node lifecycle, Endpoints,
 // EndpointSlice, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
 // selector between them (kube-controller-manager's shared informers), and
 // stops them all.
@@ -9,6 +9,9 @@ import { RESOURCES } from '../client/api-client.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import type { Controller } from './controller.ts'
+import type { ControllerRevision } from './controller-history.ts'
+import { DaemonSetController } from './daemon-set-controller.ts'
+import type { DaemonSet } from './daemon-set-util.ts'
 import { DeploymentController } from './deployment-controller.ts'
 import { EndpointSliceController } from './endpoint-slice-controller.ts'
 import { EndpointsController } from './endpoints-controller.ts'
@@ -132,6 +135,17 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       replicaSets: shared<ReplicaSet>(RESOURCES.replicasets),
       pods: shared<Pod>(RESOURCES.pods),
       recorder: recorder('deployment-controller'),
+    }))
+  }
+  if (!disabled.has('daemonset')) {
+    loops.push(new DaemonSetController({
+      client, clock, logger,
+      daemonSets: shared<DaemonSet>(RESOURCES.daemonsets),
+      pods: shared<Pod>(RESOURCES.pods),
+      nodes: shared<Node>(RESOURCES.nodes),
+      revisions: shared<ControllerRevision>(RESOURCES.controllerrevisions),
+      recorder: recorder('daemonset-controller'),
+      burstReplicas: options.burstReplicas,
     }))
   }
   if (!disabled.has('garbagecollector')) {
