@@ -145,7 +145,6 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       nodes: shared<Node>(RESOURCES.nodes),
       revisions: shared<ControllerRevision>(RESOURCES.controllerrevisions),
       recorder: recorder('daemonset-controller'),
-      burstReplicas: options.burstReplicas,
     }))
   }
   if (!disabled.has('garbagecollector')) {

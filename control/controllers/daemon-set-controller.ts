@@ -24,6 +24,7 @@ import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
 import type { ControllerRevision } from './controller-history.ts'
+import { CONTROLLER_REVISION_HASH_LABEL } from './controller-history.ts'
 import { adoptPatch, claimObjects, removeOwnerRefsPatch } from './controller-ref.ts'
 import type { BackoffEntry, DaemonSetPlan } from './daemon-set.ts'
 import { historyToPrune, planHistory, reconcileDaemonSet, revisionHashOf } from './daemon-set.ts'
@@ -303,12 +304,27 @@ export class DaemonSetController extends Controller {
     const plan = planHistory(ds, claim.owned)
     let current = plan.current
     if (plan.create) current = await this.snapshot(ds, plan.create)
-    for (const dup of plan.duplicates) await this.ignoreNotFound(this.client.delete(RESOURCES.controllerrevisions, ns, dup.metadata.name ?? ''))
+    if (current && plan.duplicates.length > 0) await this.dropDuplicates(ds, current, plan.duplicates)
     if (current && plan.renumber !== undefined) {
       current = await this.client.update<ControllerRevision>(RESOURCES.controllerrevisions, ns, { ...current, revision: plan.renumber })
     }
     if (!current) return undefined
     return { hash: revisionHashOf(current), old: plan.old }
+  }
+
+  // dedupCurHistories: pods labelled with a duplicate's hash move to the kept
+  // revision's hash first (here only those, where Kubernetes relabels every
+  // pod of the set), then the duplicates go.
+  private async dropDuplicates(ds: DaemonSet, keep: ControllerRevision, duplicates: readonly ControllerRevision[]): Promise<void> {
+    const ns = ds.metadata.namespace
+    const hash = revisionHashOf(keep)
+    const dupHashes = new Set(duplicates.map(revisionHashOf))
+    for (const pod of this.pods.list()) {
+      if (pod.metadata.namespace !== ns || controllerRefOf(pod)?.uid !== ds.metadata.uid) continue
+      if (!dupHashes.has(pod.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? '')) continue
+      await this.ignoreNotFound(this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', { metadata: { labels: { [CONTROLLER_REVISION_HASH_LABEL]: hash } } }, 'merge'))
+    }
+    for (const dup of duplicates) await this.ignoreNotFound(this.client.delete(RESOURCES.controllerrevisions, ns, dup.metadata.name ?? ''))
   }
 
   // Creates the revision; on a name collision with other content, raises collisionCount and fails the sync.

@@ -251,3 +251,25 @@ t.test('history: one revision per template, pruned to revisionHistoryLimit; a ha
   t.same(revisions.map(r => r.revision), [3, 4], 'the current one and one old one')
   t.equal(podsOf(w.api)[0]?.spec?.containers?.[0]?.image, 'agnhost', 'the pod runs the last template')
 })
+
+t.test('duplicate revisions of the current template: the highest numbered stays, pods follow its hash', async t => {
+  const w = await start(t, ['node-1', 'node-2'])
+  const ds = await w.api.create(RESOURCES.daemonsets, 'default', daemonSet())
+  await w.runAgents()
+  const [first] = w.api.objects<ControllerRevision>(RESOURCES.controllerrevisions)
+  const podNames = podsOf(w.api).map(p => p.metadata.name).sort()
+  await w.api.create(RESOURCES.controllerrevisions, 'default', {
+    apiVersion: 'apps/v1', kind: 'ControllerRevision',
+    metadata: {
+      name: 'agent-dup', namespace: 'default', labels: { app: 'agent', 'controller-revision-hash': 'dup' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: ds.metadata.uid ?? '', controller: true }],
+    },
+    data: first?.data,
+    revision: 5,
+  })
+  await w.runAgents()
+  t.same(w.api.objects(RESOURCES.controllerrevisions).map(r => r.metadata.name), ['agent-dup'], 'the lower numbered duplicate deleted')
+  t.same(podsOf(w.api).map(p => p.metadata.name).sort(), podNames, 'no pod replaced')
+  t.ok(podsOf(w.api).every(p => p.metadata.labels?.['controller-revision-hash'] === 'dup'), 'pods relabelled with the kept hash')
+  t.match(statusOf(w.api), { updatedNumberScheduled: 2 })
+})
