@@ -6,7 +6,9 @@
 // and the sync runs again), pods marked not ready, evictions (the
 // DisruptionTarget condition, a TaintManagerEviction event on the pod, then
 // DELETE). Pod condition patches replace the conditions array, so they carry
-// the resourceVersion they were computed from.
+// the resourceVersion they were computed from. A deleted Node's pods still
+// bound to it are deleted at once (the pod garbage collector's part), so
+// Terminating pods of a node that is gone do not linger.
 
 import type { ApiClient, Informer } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
