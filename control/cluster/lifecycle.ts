@@ -342,10 +342,15 @@ export async function nodeAdd(cluster: string): Promise<NodeRecord> {
   return node
 }
 
+// Controlled by a DaemonSet (what kubectl drain --ignore-daemonsets leaves).
+const isDaemonSetPod = (pod: KubeObject): boolean =>
+  pod.metadata.ownerReferences?.some(r => r.controller === true && r.kind === 'DaemonSet') ?? false
+
 /**
- * `kubewire node remove NODE`: drain (its pods are deleted gracefully and
- * replaced elsewhere by their controllers), stop its agent, delete the Node
- * (every other overlay drops it), then remove its namespace and link.
+ * `kubewire node remove NODE`: drain (its pods, but DaemonSet pods, are
+ * deleted gracefully and replaced elsewhere by their controllers), stop its
+ * agent, delete the Node (every other overlay drops it) and the pods still
+ * bound to it, then remove its namespace and link.
  */
 export async function nodeRemove(cluster: string, node: string): Promise<void> {
   const state = loadState(cluster)
@@ -355,10 +360,14 @@ export async function nodeRemove(cluster: string, node: string): Promise<void> {
   const client = await HttpClient.fromKubeconfig(clusterFiles(cluster).kubeconfig)
   try {
     await client.patch(RESOURCES.nodes, undefined, node, { spec: { unschedulable: true } })
-    const pods = (await client.list(RESOURCES.pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items
+    // DaemonSet pods stay (kubectl drain --ignore-daemonsets): they tolerate
+    // unschedulable, so their controller would put them straight back.
+    const podsToDrain = async (): Promise<KubeObject[]> =>
+      (await client.list(RESOURCES.pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items.filter(p => !isDaemonSetPod(p))
+    const pods = await podsToDrain()
     await Promise.all(pods.map(p => client.delete(RESOURCES.pods, p.metadata.namespace, p.metadata.name as string).catch(() => {})))
     const deadline = Date.now() + READY_TIMEOUT_MS
-    while ((await client.list(RESOURCES.pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items.length > 0) {
+    while ((await podsToDrain()).length > 0) {
       if (Date.now() > deadline) throw new KubewireError('ETIMEDOUT', `pods on ${node} were not removed within ${READY_TIMEOUT_MS / 1000} s`)
       await new Promise(r => setTimeout(r, 100))
     }
@@ -370,6 +379,10 @@ export async function nodeRemove(cluster: string, node: string): Promise<void> {
     signalControlPlane(cluster, 'SIGHUP')
     await waitGone(pidsWithTitle(`kubewire-agent ${cluster} ${node}`), 10_000)
     await client.delete(RESOURCES.nodes, undefined, node).catch(() => {})
+    // What is still bound there (the DaemonSet pods) has no agent left to
+    // finish it: deleted at once, as the pod garbage collector does.
+    const left = (await client.list(RESOURCES.pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items
+    await Promise.all(left.map(p => client.delete(RESOURCES.pods, p.metadata.namespace, p.metadata.name as string, { gracePeriodSeconds: 0 }).catch(() => {})))
   } finally {
     client.close()
   }

@@ -9,6 +9,9 @@ import { RESOURCES } from '../client/api-client.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import type { Controller } from './controller.ts'
+import type { ControllerRevision } from './controller-history.ts'
+import { DaemonSetController } from './daemon-set-controller.ts'
+import type { DaemonSet } from './daemon-set-util.ts'
 import { DeploymentController } from './deployment-controller.ts'
 import { EndpointSliceController } from './endpoint-slice-controller.ts'
 import { EndpointSliceMirroringController } from './endpoint-slice-mirroring-controller.ts'
@@ -139,6 +142,16 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       replicaSets: shared<ReplicaSet>(RESOURCES.replicasets),
       pods: shared<Pod>(RESOURCES.pods),
       recorder: recorder('deployment-controller'),
+    }))
+  }
+  if (!disabled.has('daemonset')) {
+    loops.push(new DaemonSetController({
+      client, clock, logger,
+      daemonSets: shared<DaemonSet>(RESOURCES.daemonsets),
+      pods: shared<Pod>(RESOURCES.pods),
+      nodes: shared<Node>(RESOURCES.nodes),
+      revisions: shared<ControllerRevision>(RESOURCES.controllerrevisions),
+      recorder: recorder('daemonset-controller'),
     }))
   }
   if (!disabled.has('garbagecollector')) {

@@ -55,6 +55,11 @@ export class Expectations {
     })
   }
 
+  /** Expects `count` creations and these deletions from one sync (replacing any record). */
+  expectCreationsAndDeletions(key: string, count: number, podKeys: readonly string[]): void {
+    this.records.set(key, { add: count, del: podKeys.length, timestamp: this.clock.now(), deleteKeys: new Set(podKeys) })
+  }
+
   /** One creation was seen (or will never be: a failed or skipped create). */
   creationObserved(key: string): void {
     const r = this.records.get(key)

@@ -6,7 +6,9 @@
 // and the sync runs again), pods marked not ready, evictions (the
 // DisruptionTarget condition, a TaintManagerEviction event on the pod, then
 // DELETE). Pod condition patches replace the conditions array, so they carry
-// the resourceVersion they were computed from.
+// the resourceVersion they were computed from. A deleted Node's pods still
+// bound to it are deleted at once (the pod garbage collector's part), so
+// Terminating pods of a node that is gone do not linger.
 
 import type { ApiClient, Informer } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
@@ -56,7 +58,10 @@ export class NodeLifecycleController extends Controller {
     this.nodes.on('update', (n, old) => {
       if (!sameVersion(n, old)) this.queue.add(n.metadata.name ?? '')
     })
-    this.nodes.on('delete', n => this.health.delete(n.metadata.name ?? ''))
+    this.nodes.on('delete', n => {
+      this.health.delete(n.metadata.name ?? '')
+      this.queue.add(n.metadata.name ?? '')
+    })
     this.pods.on('add', p => this.podChanged(p))
     this.pods.on('update', (p, old) => {
       if (!sameVersion(p, old)) this.podChanged(p)
@@ -101,6 +106,7 @@ export class NodeLifecycleController extends Controller {
     const node = this.nodes.get(name)
     if (!node) {
       this.health.delete(name)
+      await this.deleteOrphanedPods(name)
       return
     }
     const now = this.clock.now()
@@ -141,6 +147,17 @@ export class NodeLifecycleController extends Controller {
       })
     }
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined
+  }
+
+  // Pods bound to a Node that no longer exists: no agent will finish them,
+  // so they are deleted at once (the pod garbage collector's gcOrphaned),
+  // and their controllers stop counting them.
+  private async deleteOrphanedPods(name: string): Promise<void> {
+    const orphaned = this.pods.list().filter(p => p.spec?.nodeName === name)
+    for (const pod of orphaned) {
+      await this.ignoreNotFound(this.client.delete(RESOURCES.pods, pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }))
+    }
+    if (orphaned.length > 0) this.logger.info('deleted pods of a deleted node', { node: name, pods: orphaned.map(namespacedName) })
   }
 
   private async ignoreNotFound(p: Promise<unknown>): Promise<void> {

@@ -162,7 +162,8 @@ function matchesRequirement(r: NodeSelectorRequirement, value: string | undefine
   }
 }
 
-function matchesAffinity(pod: Pod, node: Node): boolean {
+/** spec.nodeSelector and required node affinity (the NodeAffinity filter; the DaemonSet controller asks it too). */
+export function matchesAffinity(pod: Pod, node: Node): boolean {
   const labels = node.metadata.labels ?? {}
   for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false
   const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms
