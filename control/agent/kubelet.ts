@@ -127,6 +127,15 @@ export class Kubelet {
           throw e
         }
       },
+      claimPhase: async (namespace, name) => {
+        try {
+          const claim = await client.get<KubeObject & { status?: { phase?: string } }>(RESOURCES.persistentvolumeclaims, namespace, name)
+          return claim.status?.phase ?? 'Pending'
+        } catch (e) {
+          if (isNotFound(e)) return undefined
+          throw e
+        }
+      },
       event: (pod, type, reason, message) => void this.event(pod, type, reason, message),
     }
   }

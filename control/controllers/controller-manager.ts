@@ -1,6 +1,6 @@
 // The controller manager: starts every control loop of the control plane
 // (ReplicaSet, Deployment, garbage collector, node lifecycle, Endpoints,
-// EndpointSlice, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
+// EndpointSlice, LoadBalancer addresses, StatefulSet, claim binder) and the scheduler over one ApiClient, sharing one informer per resource and
 // selector between them (kube-controller-manager's shared informers), and
 // stops them all.
 
@@ -23,6 +23,10 @@ import { ReplicaSetController } from './replicaset-controller.ts'
 import type { EndpointSlice, Endpoints, Service } from './service-objects.ts'
 import type { LoadBalancerPool } from './service-lb.ts'
 import { ServiceLoadBalancerController } from './service-lb-controller.ts'
+import type { ControllerRevision } from './controller-history.ts'
+import { ClaimBinder } from './persistent-volume-claim-controller.ts'
+import type { PersistentVolumeClaim, StatefulSet } from './stateful-set.ts'
+import { StatefulSetController } from './stateful-set-controller.ts'
 import { Scheduler } from '../scheduler/scheduler.ts'
 
 /** Makes a running informer (list + watch) for a resource, optionally filtered. */
@@ -42,6 +46,7 @@ export type LoopName =
   | 'job'
   | 'cronjob'
   | 'ttl-after-finished'
+  | 'persistentvolume-binder'
 
 export interface ControllerManagerOptions {
   /** Loops to leave out (all run by default). */
@@ -60,6 +65,8 @@ export interface ControllerManagerOptions {
   loadBalancerPool?: LoadBalancerPool
   /** Most endpoints per EndpointSlice (default 100). */
   maxEndpointsPerSlice?: number
+  /** `<state>/volumes`: where claims' directories are, removed with their claims (none: claims are only bound). */
+  volumesDir?: string
 }
 
 export interface StartControllersArgs {
@@ -170,6 +177,23 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       services: shared<Service>(RESOURCES.services),
       pool: options.loadBalancerPool,
       recorder: recorder('service-lb-controller'),
+    }))
+  }
+  if (!disabled.has('statefulset')) {
+    loops.push(new StatefulSetController({
+      client, clock, logger,
+      statefulSets: shared<StatefulSet>(RESOURCES.statefulsets),
+      pods: shared<Pod>(RESOURCES.pods),
+      claims: shared<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims),
+      revisions: shared<ControllerRevision>(RESOURCES.controllerrevisions),
+      recorder: recorder('statefulset-controller'),
+    }))
+  }
+  if (!disabled.has('persistentvolume-binder')) {
+    loops.push(new ClaimBinder({
+      client, clock, logger,
+      claims: shared<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims),
+      ...(options.volumesDir ? { volumesDir: options.volumesDir } : {}),
     }))
   }
   if (!disabled.has('scheduler')) {
