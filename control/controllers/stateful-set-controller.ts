@@ -30,7 +30,7 @@ import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import type { Pod } from './objects.ts'
 import { controllerRefOf } from './objects.ts'
-import type { PersistentVolumeClaim, StatefulSet, StatefulSetStatus } from './stateful-set.ts'
+import type { PersistentVolumeClaim, StatefulSet, StatefulSetPlan, StatefulSetStatus } from './stateful-set.ts'
 import {
   planRevisions,
   reconcileStatefulSet,
@@ -51,6 +51,8 @@ export interface StatefulSetControllerOptions {
   recorder?: EventRecorder
   logger?: Logger
 }
+
+type Outcome = { error: unknown } | { restart?: boolean }
 
 /** Hash collisions tolerated in one sync before giving up until the next. */
 const MAX_COLLISIONS = 5
@@ -149,15 +151,53 @@ export class StatefulSetController extends Controller {
       now: started,
     })
 
+    // The status goes out even when an action fails: it carries collisionCount.
+    let outcome: Outcome
+    try {
+      outcome = await this.apply(set, plan)
+    } catch (err) {
+      outcome = { error: err }
+    }
+
+    const status: StatefulSetStatus = { ...plan.status, collisionCount }
+    const statusChanged = !statefulSetStatusEqual(set.status, status)
+    if (statusChanged) await this.writeStatus(set, status)
+
+    const all = created ? [...revisions, created] : revisions
+    const prune = revisionsToTruncate(set, plan.owned, all, status.currentRevision ?? '', status.updateRevision ?? '')
+    for (const revision of prune) {
+      await ignoreNotFound(this.client.delete(RESOURCES.controllerrevisions, ns, revision.metadata.name ?? '', { preconditions: { uid: revision.metadata.uid } }))
+    }
+
+    const changed = plan.create.length + plan.delete.length + plan.adopt.length + plan.release.length + plan.claimCreates.length + plan.claimPatches.length + prune.length > 0 || statusChanged
+    this.logger[changed ? 'info' : 'debug']('synced statefulset', {
+      statefulSet: key,
+      desired: set.spec?.replicas ?? 1,
+      owned: plan.owned.length,
+      created: plan.create.map(c => c.pod.metadata.name),
+      deleted: plan.delete.map(p => p.metadata.name),
+      currentRevision: status.currentRevision,
+      updateRevision: status.updateRevision,
+      pruned: prune.length,
+      ms: this.clock.now() - started,
+    })
+    if ('error' in outcome) throw outcome.error
+    if (outcome.restart) return { requeueAfterMs: 0 }
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined
+  }
+
+  /** Carries out the plan: adoption, claims, pods. */
+  private async apply(set: StatefulSet, plan: StatefulSetPlan): Promise<Outcome> {
+    const ns = set.metadata.namespace
     if (plan.adopt.length > 0) {
       const fresh = await this.client.get<StatefulSet>(RESOURCES.statefulsets, ns, set.metadata.name ?? '')
-      if (fresh.metadata.uid !== set.metadata.uid || fresh.metadata.deletionTimestamp) return { requeueAfterMs: 0 }
+      if (fresh.metadata.uid !== set.metadata.uid || fresh.metadata.deletionTimestamp) return { restart: true }
       for (const pod of plan.adopt) {
         try {
           await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', adoptPatch(pod, setControllerRef(set)), 'merge')
         } catch (err) {
           if (!isNotFound(err)) throw err
-          return { requeueAfterMs: 0 }
+          return { restart: true } // the plan counted this pod: start over
         }
       }
     }
@@ -183,31 +223,7 @@ export class StatefulSetController extends Controller {
     }))
     const deletions = await Promise.all(plan.delete.map(async pod => await this.podAction(set, pod, 'delete')))
     failure ??= [...creations, ...deletions].find(e => e !== undefined)
-
-    const status: StatefulSetStatus = { ...plan.status, collisionCount }
-    const statusChanged = !statefulSetStatusEqual(set.status, status)
-    if (statusChanged) await this.writeStatus(set, status)
-
-    const all = created ? [...revisions, created] : revisions
-    const prune = revisionsToTruncate(set, plan.owned, all, status.currentRevision ?? '', status.updateRevision ?? '')
-    for (const revision of prune) {
-      await ignoreNotFound(this.client.delete(RESOURCES.controllerrevisions, ns, revision.metadata.name ?? '', { preconditions: { uid: revision.metadata.uid } }))
-    }
-
-    const changed = plan.create.length + plan.delete.length + plan.adopt.length + plan.release.length + plan.claimCreates.length + plan.claimPatches.length + prune.length > 0 || statusChanged
-    this.logger[changed ? 'info' : 'debug']('synced statefulset', {
-      statefulSet: key,
-      desired: set.spec?.replicas ?? 1,
-      owned: plan.owned.length,
-      created: plan.create.map(c => c.pod.metadata.name),
-      deleted: plan.delete.map(p => p.metadata.name),
-      currentRevision: status.currentRevision,
-      updateRevision: status.updateRevision,
-      pruned: prune.length,
-      ms: this.clock.now() - started,
-    })
-    if (failure) throw new Error(failure)
-    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined
+    return failure ? { error: new Error(failure) } : {}
   }
 
   /** The current and update revisions, made or renumbered as planned (getStatefulSetRevisions). */
@@ -285,7 +301,9 @@ export class StatefulSetController extends Controller {
       if (!isConflict(err)) throw err
       const fresh = await this.client.get<StatefulSet>(RESOURCES.statefulsets, ns, set.metadata.name ?? '')
       if (fresh.metadata.uid !== set.metadata.uid) return
-      await this.client.update(RESOURCES.statefulsets, ns, { ...fresh, status }, 'status')
+      // Computed from a stale cache, it must not take back a collision counted meanwhile.
+      const collisionCount = Math.max(fresh.status?.collisionCount ?? 0, status.collisionCount ?? 0)
+      await this.client.update(RESOURCES.statefulsets, ns, { ...fresh, status: { ...status, collisionCount } }, 'status')
     }
   }
 }

@@ -179,7 +179,7 @@ export function newStatefulSetPod(set: StatefulSet, template: PodTemplateSpec, o
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec }
 }
 
-/** Whether the pod's name, labels, hostname and subdomain are the set's (identityMatches, less the name). */
+/** The patch that gives a member its identity labels back (updateIdentity, for labels), if it lacks them. */
 function identityPatch(set: StatefulSet, pod: Pod): unknown {
   const name = pod.metadata.name ?? ''
   const { ordinal } = parentAndOrdinal(name)
@@ -187,7 +187,8 @@ function identityPatch(set: StatefulSet, pod: Pod): unknown {
   if (pod.metadata.labels?.[POD_NAME_LABEL] !== name) labels[POD_NAME_LABEL] = name
   if (pod.metadata.labels?.[POD_INDEX_LABEL] !== String(ordinal)) labels[POD_INDEX_LABEL] = String(ordinal)
   if (Object.keys(labels).length === 0) return undefined
-  return { metadata: { resourceVersion: pod.metadata.resourceVersion, labels } }
+  // Adding labels needs no precondition: a merge patch keeps every other label.
+  return { metadata: { labels } }
 }
 
 // ---------------------------------------------------------------------------

@@ -295,3 +295,26 @@ t.test('history: a rollback renumbers the equal revision; revisionHistoryLimit p
   const revision = w.api.peek<KubeObject>(RESOURCES.controllerrevisions, 'default', r2 ?? '')!
   t.match(revision.metadata, { labels: { app: 'web' }, ownerReferences: [{ kind: 'StatefulSet', name: 'web', controller: true }] })
 })
+
+t.test('an orphan web-0 is adopted, not made again; a hash collision bumps collisionCount', async t => {
+  const w = await start(t)
+  const s = sts({ replicas: 1 })
+  // A revision of someone else's under the name the set's first revision would get.
+  const { newRevision } = await import('../../../control/controllers/controller-history.ts')
+  const squatter = newRevision({ ...s, metadata: { ...s.metadata, uid: 'x' }, status: { collisionCount: 0 } }, { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'x', controller: true }, {}, 1)
+  squatter.data = { spec: { template: { metadata: { labels: { other: 'x' } }, $patch: 'replace' } } }
+  await w.api.create(RESOURCES.controllerrevisions, 'default', squatter)
+  await w.api.create(RESOURCES.pods, 'default', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-0', labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] },
+  } as Pod)
+  await w.api.create(RESOURCES.statefulsets, 'default', s)
+  await w.quiet()
+  const set = getSet(w)
+  t.equal(set.status?.collisionCount, 1, 'one collision')
+  t.not(set.status?.updateRevision, squatter.metadata.name, 'so another name')
+  t.equal(w.api.objects(RESOURCES.controllerrevisions).length, 2)
+  const pod = getPod(w, 'web-0')!
+  t.match(pod.metadata.ownerReferences, [{ kind: 'StatefulSet', uid: set.metadata.uid, controller: true }], 'adopted')
+  t.equal(w.api.calls.filter(c => c.verb === 'create' && c.resource === 'pods').length, 1, 'not created again')
+  t.same(pod.metadata.labels?.['statefulset.kubernetes.io/pod-name'], 'web-0', 'its identity labels fixed')
+})
