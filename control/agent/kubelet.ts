@@ -127,10 +127,10 @@ export class Kubelet {
           throw e
         }
       },
-      claimPhase: async (namespace, name) => {
+      claim: async (namespace, name) => {
         try {
           const claim = await client.get<KubeObject & { status?: { phase?: string } }>(RESOURCES.persistentvolumeclaims, namespace, name)
-          return claim.status?.phase ?? 'Pending'
+          return { phase: claim.status?.phase ?? 'Pending', deleting: !!claim.metadata.deletionTimestamp }
         } catch (e) {
           if (isNotFound(e)) return undefined
           throw e

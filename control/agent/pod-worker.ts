@@ -48,8 +48,8 @@ export interface WorkerApi {
   /** Remove the pod object for good (grace 0, uid precondition). */
   removePod(pod: Pod): Promise<void>
   configMapData(namespace: string, name: string): Promise<Record<string, string> | undefined>
-  /** A PersistentVolumeClaim's status.phase, or undefined when it does not exist. */
-  claimPhase?(namespace: string, name: string): Promise<string | undefined>
+  /** A PersistentVolumeClaim's phase and whether it is being deleted; undefined when it does not exist. */
+  claim?(namespace: string, name: string): Promise<{ phase: string; deleting: boolean } | undefined>
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void
   /** Extra environment for every container (Service variables later). */
   extraEnv?(pod: Pod): Record<string, string>
@@ -236,7 +236,7 @@ export class PodWorker {
       this.dnsFiles = podDnsFiles(this.pod, this.podDir(), this.record.ip, loadPodDnsSource(this.node.cluster))
       const namespace = this.record.namespace
       this.volumes = await prepareVolumes(this.pod, this.podDir(), name => this.api.configMapData(namespace, name), {
-        phase: async name => await this.api.claimPhase?.(namespace, name),
+        lookup: async name => await this.api.claim?.(namespace, name),
         dir: name => claimVolumeDir(this.node.stateDir, namespace, name),
       })
       return true

@@ -28,8 +28,8 @@ export type ConfigMapData = (name: string) => Promise<Record<string, string> | u
 
 /** What the agent needs for persistentVolumeClaim volumes. */
 export interface ClaimVolumes {
-  /** The claim's phase (`Bound`...), or undefined when there is no such claim. */
-  phase(name: string): Promise<string | undefined>
+  /** The claim's phase (`Bound`...) and whether it is being deleted; undefined when there is no such claim. */
+  lookup(name: string): Promise<{ phase: string; deleting: boolean } | undefined>
   /** The claim's directory on the host. */
   dir(name: string): string
 }
@@ -63,11 +63,12 @@ export async function prepareVolumes(pod: Pod, podDir: string, configMap: Config
       paths.set(v.name, dir)
     } else if (v.persistentVolumeClaim) {
       const name = v.persistentVolumeClaim.claimName
-      const phase = claims ? await claims.phase(name) : undefined
-      if (!claims || phase === undefined) throw new VolumeError('FailedMount', `persistentvolumeclaim "${name}" not found`)
-      if (phase !== 'Bound') {
-        throw new VolumeError('FailedMount', `error processing PVC ${pod.metadata.namespace ?? 'default'}/${name}: PVC is not bound`)
-      }
+      const claim = claims ? await claims.lookup(name) : undefined
+      if (!claims || claim === undefined) throw new VolumeError('FailedMount', `persistentvolumeclaim "${name}" not found`)
+      // The kubelet's words (desired_state_of_world_populator); the pod waits and tries again.
+      const processing = `error processing PVC ${pod.metadata.namespace ?? 'default'}/${name}`
+      if (claim.deleting) throw new VolumeError('FailedMount', `${processing}: PVC is being deleted`)
+      if (claim.phase !== 'Bound') throw new VolumeError('FailedMount', `${processing}: PVC is not bound`)
       const dir = claims.dir(name)
       mkdirSync(dir, { recursive: true })
       paths.set(v.name, dir)

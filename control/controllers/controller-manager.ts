@@ -193,6 +193,7 @@ export function startControllers({ client, informerFactory, clock = systemClock,
     loops.push(new ClaimBinder({
       client, clock, logger,
       claims: shared<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims),
+      pods: shared<Pod>(RESOURCES.pods),
       ...(options.volumesDir ? { volumesDir: options.volumesDir } : {}),
     }))
   }

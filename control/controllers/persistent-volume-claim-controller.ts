@@ -4,7 +4,9 @@
 // cluster's `<state>/volumes`), removes a claim's directory once the claim
 // is gone. The control plane runs on the machine the agents do, so this is
 // the one place that sees a claim go and can reach its data; at start it
-// also sweeps directories whose claims went while it was down.
+// also sweeps directories whose claims went while it was down. It also
+// releases a deleted claim (removes the pvc-protection finalizer) once no pod
+// uses it, so pod changes queue the claims they name.
 
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -16,14 +18,16 @@ import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
 import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
+import type { Pod } from './objects.ts'
 import { namespacedName } from './objects.ts'
-import { boundClaimStatus } from './persistent-volume-claim.ts'
+import { boundClaimStatus, claimKeysOf, releasedFinalizers } from './persistent-volume-claim.ts'
 import type { PersistentVolumeClaim } from './stateful-set.ts'
 import type { SyncResult } from './work-queue.ts'
 
 export interface ClaimBinderOptions {
   client: ApiClient
   claims: Informer<PersistentVolumeClaim>
+  pods: Informer<Pod>
   /** `<state>/volumes`: claim `ns/name` lives in `<volumesDir>/<ns>/<name>`. */
   volumesDir?: string
   clock?: Clock
@@ -42,10 +46,20 @@ export class ClaimBinder extends Controller {
       if (!sameVersion(c, old)) this.queue.add(namespacedName(c))
     })
     claims.on('delete', c => this.queue.add(namespacedName(c)))
+    const podChanged = (pod: Pod): void => {
+      for (const key of claimKeysOf(pod)) this.queue.add(key)
+    }
+    options.pods.on('add', podChanged)
+    options.pods.on('update', (pod, old) => {
+      if (sameVersion(pod, old)) return
+      podChanged(pod)
+      podChanged(old)
+    })
+    options.pods.on('delete', podChanged)
   }
 
   protected informers(): readonly Informer[] {
-    return [this.options.claims]
+    return [this.options.claims, this.options.pods]
   }
 
   protected initialKeys(): Iterable<string> {
@@ -60,7 +74,21 @@ export class ClaimBinder extends Controller {
       this.removeDir(key)
       return
     }
-    if (claim.metadata.deletionTimestamp) return
+    if (claim.metadata.deletionTimestamp) {
+      const namespace = claim.metadata.namespace
+      const finalizers = releasedFinalizers(claim, this.options.pods.list().filter(p => p.metadata.namespace === namespace))
+      if (!finalizers) return
+      const patch = { metadata: { resourceVersion: claim.metadata.resourceVersion, finalizers: finalizers.length > 0 ? finalizers : null } }
+      try {
+        await this.options.client.patch(RESOURCES.persistentvolumeclaims, namespace, claim.metadata.name ?? '', patch, 'merge')
+        this.logger.info('released claim', { claim: key })
+      } catch (err) {
+        if (isNotFound(err)) return
+        if (isConflict(err)) return { requeueAfterMs: 0 }
+        throw err
+      }
+      return
+    }
     const status = boundClaimStatus(claim)
     if (!status) return
     try {

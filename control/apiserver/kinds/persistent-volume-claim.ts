@@ -3,6 +3,9 @@
 // node agent makes it when a pod first mounts the claim), which outlives the
 // pods that use it and goes with the claim. The binding itself is the
 // persistentvolume-binder loop's (control/controllers/persistent-volume-claim*.ts).
+// Every claim is created with the `kubernetes.io/pvc-protection` finalizer
+// (Kubernetes' StorageObjectInUseProtection admission): a deleted claim stays
+// until no pod uses it, so its data never goes from under a running pod.
 //
 // Validation as ValidatePersistentVolumeClaim(Spec|Update): access modes and
 // a positive storage request are required, and the spec is immutable except
@@ -15,6 +18,9 @@ import type { FieldError } from '../../api/status-error.ts'
 import { defineResource } from '../resource-definition.ts'
 import { ensureRecord, isRecord, recordAt, setDefault } from './json-fields.ts'
 import type { JsonRecord } from './json-fields.ts'
+
+/** The finalizer the binder removes once no pod uses a deleted claim. */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection'
 
 export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod']
 const VOLUME_MODES = ['Block', 'Filesystem']
@@ -76,6 +82,8 @@ export const persistentVolumeClaims = defineResource({
     },
     prepareForCreate(object) {
       object.status = { phase: 'Pending' }
+      const finalizers = object.metadata.finalizers ?? []
+      if (!finalizers.includes(PVC_PROTECTION_FINALIZER)) object.metadata.finalizers = [...finalizers, PVC_PROTECTION_FINALIZER]
     },
     validate: object => validatePersistentVolumeClaimSpec(object.spec, 'spec'),
     validateUpdate(object, old) {

@@ -96,13 +96,14 @@ t.test('an update may change only replicas, ordinals, template, updateStrategy, 
   t.match(scaled, { kind: 'Scale', spec: { replicas: 1 } })
 })
 
-t.test('PersistentVolumeClaims: validation, Pending on create, spec immutable but for requests', async t => {
+t.test('PersistentVolumeClaims: validation, Pending and protected on create, spec immutable but for requests', async t => {
   const { client } = await harness(t)
   const claim = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec })
   await rejectsStatus(t, client.create(RESOURCES.persistentvolumeclaims, 'default', claim({ accessModes: ['ReadWriteSometimes'], resources: { requests: { storage: '1Gi' } } })), 422,
     'PersistentVolumeClaim "data" is invalid: spec.accessModes: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"')
   const created = await client.create<KubeObject>(RESOURCES.persistentvolumeclaims, 'default', claim({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }))
   t.same(created.status, { phase: 'Pending' })
+  t.same(created.metadata.finalizers, ['kubernetes.io/pvc-protection'], 'protected while in use')
   t.equal((created.spec as { volumeMode: string }).volumeMode, 'Filesystem')
   await client.patch(RESOURCES.persistentvolumeclaims, 'default', 'data', { spec: { resources: { requests: { storage: '2Gi' } } } })
   await rejectsStatus(t, client.patch(RESOURCES.persistentvolumeclaims, 'default', 'data', { spec: { accessModes: ['ReadWriteMany'] } }), 422,
