@@ -77,11 +77,7 @@ function validateClaimTemplates(spec: JsonRecord): FieldError[] {
   return errs
 }
 
-/**
- * The object as the shared template validation should see it: the claim
- * templates added to the pod's volumes (as the controller adds them), and
- * Kubernetes' StatefulSet wording for the selector and deadline errors.
- */
+/** The object with the claim templates added to the pod's volumes, as the controller adds them. */
 function withClaimVolumes(object: KubeObject): KubeObject {
   const copy = structuredClone(object)
   const spec = copy.spec as JsonRecord
@@ -97,7 +93,7 @@ function withClaimVolumes(object: KubeObject): KubeObject {
   return copy
 }
 
-/** ValidateStatefulSetSpec. */
+/** ValidateStatefulSetSpec, with Kubernetes' StatefulSet wording where the shared checks say "deployment". */
 export function validateStatefulSet(object: KubeObject): FieldError[] {
   const spec = object.spec
   if (!isRecord(spec)) return [fieldRequired('spec', '')]
