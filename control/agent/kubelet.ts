@@ -127,6 +127,15 @@ export class Kubelet {
           throw e
         }
       },
+      claim: async (namespace, name) => {
+        try {
+          const claim = await client.get<KubeObject & { status?: { phase?: string } }>(RESOURCES.persistentvolumeclaims, namespace, name)
+          return { phase: claim.status?.phase ?? 'Pending', deleting: !!claim.metadata.deletionTimestamp }
+        } catch (e) {
+          if (isNotFound(e)) return undefined
+          throw e
+        }
+      },
       event: (pod, type, reason, message) => void this.event(pod, type, reason, message),
     }
   }

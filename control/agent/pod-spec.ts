@@ -51,6 +51,7 @@ export interface Volume {
   emptyDir?: Record<string, unknown>
   hostPath?: { path: string; type?: string }
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean }
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean }
 }
 
 export interface PodSpec {

@@ -26,6 +26,7 @@ import { RestartBackoff, shouldRestart } from './restart-backoff.ts'
 import { loadInClusterSource, podCredentials, type PodCredentials } from './service-account.ts'
 import type { SandboxBatcher } from './sandbox-batcher.ts'
 import { containerMounts, prepareVolumes, VolumeError } from './volumes.ts'
+import { claimVolumeDir } from '../cluster/cluster-files.ts'
 
 export interface WorkerNode {
   cluster: string
@@ -47,6 +48,8 @@ export interface WorkerApi {
   /** Remove the pod object for good (grace 0, uid precondition). */
   removePod(pod: Pod): Promise<void>
   configMapData(namespace: string, name: string): Promise<Record<string, string> | undefined>
+  /** A PersistentVolumeClaim's phase and whether it is being deleted; undefined when it does not exist. */
+  claim?(namespace: string, name: string): Promise<{ phase: string; deleting: boolean } | undefined>
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void
   /** Extra environment for every container (Service variables later). */
   extraEnv?(pod: Pod): Record<string, string>
@@ -231,7 +234,11 @@ export class PodWorker {
       }
       this.credentials = podCredentials(this.pod, this.podDir(), loadInClusterSource(this.node.cluster))
       this.dnsFiles = podDnsFiles(this.pod, this.podDir(), this.record.ip, loadPodDnsSource(this.node.cluster))
-      this.volumes = await prepareVolumes(this.pod, this.podDir(), name => this.api.configMapData(this.record.namespace, name))
+      const namespace = this.record.namespace
+      this.volumes = await prepareVolumes(this.pod, this.podDir(), name => this.api.configMapData(namespace, name), {
+        lookup: async name => await this.api.claim?.(namespace, name),
+        dir: name => claimVolumeDir(this.node.stateDir, namespace, name),
+      })
       return true
     } catch (e) {
       const reason = e instanceof VolumeError ? 'FailedMount' : 'FailedCreatePodSandBox'

@@ -1,7 +1,11 @@
 // Pod volumes on the host, shared by the pod's containers: an emptyDir is a
 // directory in the pod's state directory (removed with the pod), a hostPath is
 // the host's path, a configMap is a directory of files written from the
-// ConfigMap's data. Each container gets bind mounts at its mountPaths.
+// ConfigMap's data, a persistentVolumeClaim is the claim's directory under the
+// cluster's state directory (claimVolumeDir: made on first use, kept when the
+// pod goes, so a replacement pod sees the same data; the control plane's
+// claim binder removes it with the claim). Each container gets bind mounts at
+// its mountPaths.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Mount } from '../../dataplane/process/container.ts'
@@ -22,8 +26,16 @@ export class VolumeError extends Error {
 
 export type ConfigMapData = (name: string) => Promise<Record<string, string> | undefined>
 
+/** What the agent needs for persistentVolumeClaim volumes. */
+export interface ClaimVolumes {
+  /** The claim's phase (`Bound`...) and whether it is being deleted; undefined when there is no such claim. */
+  lookup(name: string): Promise<{ phase: string; deleting: boolean } | undefined>
+  /** The claim's directory on the host. */
+  dir(name: string): string
+}
+
 /** Make every volume of the pod; returns volume name -> host path. */
-export async function prepareVolumes(pod: Pod, podDir: string, configMap: ConfigMapData): Promise<Map<string, string>> {
+export async function prepareVolumes(pod: Pod, podDir: string, configMap: ConfigMapData, claims?: ClaimVolumes): Promise<Map<string, string>> {
   const paths = new Map<string, string>()
   for (const v of pod.spec.volumes ?? []) {
     if (v.hostPath) {
@@ -48,6 +60,17 @@ export async function prepareVolumes(pod: Pod, podDir: string, configMap: Config
         mkdirSync(join(file, '..'), { recursive: true })
         writeFileSync(file, value)
       }
+      paths.set(v.name, dir)
+    } else if (v.persistentVolumeClaim) {
+      const name = v.persistentVolumeClaim.claimName
+      const claim = claims ? await claims.lookup(name) : undefined
+      if (!claims || claim === undefined) throw new VolumeError('FailedMount', `persistentvolumeclaim "${name}" not found`)
+      // The kubelet's words (desired_state_of_world_populator); the pod waits and tries again.
+      const processing = `error processing PVC ${pod.metadata.namespace ?? 'default'}/${name}`
+      if (claim.deleting) throw new VolumeError('FailedMount', `${processing}: PVC is being deleted`)
+      if (claim.phase !== 'Bound') throw new VolumeError('FailedMount', `${processing}: PVC is not bound`)
+      const dir = claims.dir(name)
+      mkdirSync(dir, { recursive: true })
       paths.set(v.name, dir)
     } else {
       // emptyDir, and any volume type without host backing, is a fresh directory.

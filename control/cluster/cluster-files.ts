@@ -22,6 +22,8 @@ export function clusterFiles(cluster: string) {
     serviceAccountKey: join(state, 'serviceaccount.key'),
     kubeconfig: join(state, 'kubeconfig'),
     logs: join(state, 'logs'),
+    /** PersistentVolumeClaims' directories (claimVolumeDir), kept across pods, removed with the claim. */
+    volumes: join(state, 'volumes'),
     controlPlaneLog: join(state, 'logs', 'control-plane.log'),
     agentLog: (node: string) => join(state, 'logs', `agent-${node}.log`),
     nodeIpam: (node: string) => join(state, 'nodes', node, 'ipam.json'),
@@ -29,6 +31,11 @@ export function clusterFiles(cluster: string) {
     controlPlane: join(run, 'control-plane.json'),
     mountLedger: join(run, 'mountpoints'),
   }
+}
+
+/** Where a PersistentVolumeClaim's data lives: `<state>/volumes/<namespace>/<claim>`. */
+export function claimVolumeDir(stateDir: string, namespace: string, claim: string): string {
+  return join(stateDir, 'volumes', namespace, claim)
 }
 
 /** What the control plane publishes once it serves. */

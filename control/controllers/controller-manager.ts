@@ -30,6 +30,9 @@ import { ReplicaSetController } from './replicaset-controller.ts'
 import type { EndpointSlice, Endpoints, Service } from './service-objects.ts'
 import type { LoadBalancerPool } from './service-lb.ts'
 import { ServiceLoadBalancerController } from './service-lb-controller.ts'
+import { ClaimBinder } from './persistent-volume-claim-controller.ts'
+import type { PersistentVolumeClaim, StatefulSet } from './stateful-set.ts'
+import { StatefulSetController } from './stateful-set-controller.ts'
 import { Scheduler } from '../scheduler/scheduler.ts'
 
 /** Makes a running informer (list + watch) for a resource, optionally filtered. */
@@ -50,6 +53,7 @@ export type LoopName =
   | 'job'
   | 'cronjob'
   | 'ttl-after-finished'
+  | 'persistentvolume-binder'
 
 export interface ControllerManagerOptions {
   /** Loops to leave out (all run by default). */
@@ -70,6 +74,8 @@ export interface ControllerManagerOptions {
   maxEndpointsPerSlice?: number
   /** The Job controller's replacement back-off after pod failures (default 10 s doubling, capped at 6 min). */
   jobPodFailureBackoff?: Partial<PodFailureBackoff>
+  /** `<state>/volumes`: where claims' directories are, removed with their claims (none: claims are only bound). */
+  volumesDir?: string
 }
 
 export interface StartControllersArgs {
@@ -211,6 +217,24 @@ export function startControllers({ client, informerFactory, clock = systemClock,
   }
   if (!disabled.has('ttl-after-finished')) {
     loops.push(new TtlAfterFinishedController({ client, clock, logger, jobs: shared<Job>(RESOURCES.jobs) }))
+  }
+  if (!disabled.has('statefulset')) {
+    loops.push(new StatefulSetController({
+      client, clock, logger,
+      statefulSets: shared<StatefulSet>(RESOURCES.statefulsets),
+      pods: shared<Pod>(RESOURCES.pods),
+      claims: shared<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims),
+      revisions: shared<ControllerRevision>(RESOURCES.controllerrevisions),
+      recorder: recorder('statefulset-controller'),
+    }))
+  }
+  if (!disabled.has('persistentvolume-binder')) {
+    loops.push(new ClaimBinder({
+      client, clock, logger,
+      claims: shared<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims),
+      pods: shared<Pod>(RESOURCES.pods),
+      ...(options.volumesDir ? { volumesDir: options.volumesDir } : {}),
+    }))
   }
   if (!disabled.has('scheduler')) {
     loops.push(new Scheduler({

@@ -61,6 +61,7 @@ const controllers = startControllers({
     }),
   options: {
     host: 'control-plane',
+    volumesDir: files.volumes,
     loadBalancerPool: new AddressingPlan(state.addressing).loadBalancerPool,
     logger: jsonLogger({ write: line => process.stdout.write(line + '\n') }),
     // Tests shorten the Job controller's 10 s pod-failure back-off with this.

@@ -167,6 +167,10 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
       if (volumes.has(name)) errs.push(fieldDuplicate(volumePath, name))
       volumes.add(name)
     }
+    const claim = volume.persistentVolumeClaim
+    if (claim !== undefined && !stringAt(claim, 'claimName')) {
+      errs.push(fieldRequired(`${path}.volumes[${i}].persistentVolumeClaim.claimName`, ''))
+    }
   }
   const containers = recordsAt(spec, 'containers')
   if (containers.length === 0) errs.push(fieldRequired(`${path}.containers`, ''))
