@@ -178,12 +178,8 @@ const setUndo: Sub = async (io, ctx, t, flags) => {
     io.out(`${id(t)} skipped rollback (current template already matches revision ${toRevision})`)
     return 0
   }
-  // The resourceVersion test keeps a concurrent template change from being overwritten unseen.
-  const patch = [
-    { op: 'test', path: '/metadata/resourceVersion', value: set.metadata.resourceVersion },
-    { op: 'replace', path: '/spec/template', value: plan.template },
-  ]
-  await ctx.client.patch(refOf(t.def), t.namespace, t.name, patch, 'json')
+  // No resourceVersion guard, as kubectl has none: the controller's status writes would trip it.
+  await ctx.client.patch(refOf(t.def), t.namespace, t.name, [{ op: 'replace', path: '/spec/template', value: plan.template }], 'json')
   io.out(`${id(t)} rolled back`)
   return 0
 }
@@ -210,7 +206,6 @@ const restartedAtPatch = (): unknown => ({
 
 /** kubectl's restarter for sets stamps the template whatever the strategy (with OnDelete the pods pick it up as they are deleted). */
 async function restartSet(io: KubectlIo, ctx: KubectlContext, t: Target): Promise<number> {
-  await ctx.client.get(refOf(t.def), t.namespace, t.name)
   await ctx.client.patch(refOf(t.def), t.namespace, t.name, restartedAtPatch(), 'merge')
   io.out(`${id(t)} restarted`)
   return 0

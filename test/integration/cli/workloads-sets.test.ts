@@ -149,6 +149,7 @@ t.test('statefulsets and daemonsets: get, describe, scale, rollout status / hist
   const restarted = await cluster.local.get(sts, 'default', 'web')
   t.match((restarted.spec as { template?: { metadata?: { annotations?: Record<string, string> } } }).template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
   t.equal((await cluster.run('rollout', 'pause', 'sts/web')).err, 'error: statefulsets.apps "web" pausing is not supported')
+  t.equal((await cluster.run('rollout', 'restart', 'sts/nope')).err, 'Error from server (NotFound): statefulsets.apps "nope" not found')
 
   // DaemonSet: one revision, the status lines, the describe text.
   await recordRevision(cluster, ds, 'agent', 1)
@@ -174,6 +175,8 @@ t.test('statefulsets and daemonsets: get, describe, scale, rollout status / hist
     ['rollout', 'status', 'ds/agent', '--watch=false'],
     ['rollout', 'undo', 'ds/agent'],
     ['rollout', 'pause', 'sts/web'],
+    ['rollout', 'restart', 'sts/nope'],
+    ['rollout', 'history', 'sts/nope'],
     ['rollout', 'history', 'ds/agent'],
   ])
   t.equal((await cluster.run('rollout', 'restart', 'ds/agent')).out, 'daemonset.apps/agent restarted')
