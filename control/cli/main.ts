@@ -40,9 +40,9 @@ Like kubectl (add --cluster C to pick a cluster):
   kubewire apply -f FILE|DIR|-        kubewire create -f FILE | namespace NAME | deployment NAME --image=IMG
   kubewire get KIND [NAME] [-n NS|-A] [-l SEL] [-o wide|json|yaml|name|jsonpath=...] [-w]
   kubewire describe KIND NAME         kubewire delete (-f FILE | KIND NAME... | KIND -l SEL)
-  kubewire scale deployment/NAME --replicas=N
-  kubewire rollout status|history|undo|restart|pause|resume deployment/NAME
-  kubewire set image deployment/NAME CONTAINER=IMAGE   kubewire label|annotate KIND NAME K=V
+  kubewire scale deployment|statefulset/NAME --replicas=N
+  kubewire rollout status|history|undo|restart deployment|statefulset|daemonset/NAME   (pause|resume: deployments)
+  kubewire set image KIND/NAME CONTAINER=IMAGE         kubewire label|annotate KIND NAME K=V
   kubewire patch KIND NAME -p PATCH [--type strategic|merge|json] [--subresource status|scale]
   kubewire expose deployment NAME --port=P             kubewire api-resources | version
 

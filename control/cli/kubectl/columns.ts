@@ -13,38 +13,27 @@
 //   come from kubernetes.io/role;
 // - events: LAST SEEN falls back to the first timestamp, OBJECT is kind/name,
 //   and -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT and NAME;
-// - endpoints: ports outer, addresses inner, three shown then "+ N more...".
+// - endpoints: ports outer, addresses inner, three shown then "+ N more...";
+// - the workload kinds the server has no Table columns for (StatefulSet,
+//   DaemonSet, Job, CronJob, PersistentVolumeClaim, ControllerRevision):
+//   columns-workloads.ts.
 
 import type { KubeObject } from '../../client/api-client.ts'
 import { columnsFor as serverColumns, humanDuration } from '../../apiserver/http/table-columns.ts'
+import type { Json, PrintColumn } from './columns-shared.ts'
+import { ageColumn, column, isObject, list, nameColumn, num, obj, since, str } from './columns-shared.ts'
+import {
+  CONTROLLER_REVISION_COLUMNS,
+  CRON_JOB_COLUMNS,
+  DAEMON_SET_COLUMNS,
+  JOB_COLUMNS,
+  PERSISTENT_VOLUME_CLAIM_COLUMNS,
+  STATEFUL_SET_COLUMNS,
+} from './columns-workloads.ts'
 import type { Kind } from './resource-kinds.ts'
 
-export interface PrintColumn {
-  header: string
-  /** Shown only with -o wide. */
-  wide: boolean
-  cell(object: KubeObject, now: number): string
-}
-
-type Json = Record<string, unknown>
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
-const obj = (v: unknown): Json => (isObject(v) ? v : {})
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : [])
-const str = (v: unknown): string => (typeof v === 'string' ? v : '')
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0)
-
-/** kubectl's translateTimestampSince: "<unknown>" for no time. */
-export function since(timestamp: unknown, now: number): string {
-  if (typeof timestamp !== 'string' || timestamp === '') return '<unknown>'
-  const at = Date.parse(timestamp)
-  if (Number.isNaN(at)) return '<unknown>'
-  return humanDuration(now - at)
-}
-
-const column = (header: string, cell: PrintColumn['cell'], wide = false): PrintColumn => ({ header, wide, cell })
-const nameColumn = column('NAME', o => o.metadata.name ?? '')
-const ageColumn = column('AGE', (o, now) => since(o.metadata.creationTimestamp, now))
+export type { PrintColumn } from './columns-shared.ts'
+export { since } from './columns-shared.ts'
 
 // --- pods ---------------------------------------------------------------------
 
@@ -299,6 +288,12 @@ const OWN: Readonly<Record<string, PrintColumn[]>> = {
   Node: NODE_COLUMNS,
   Event: EVENT_COLUMNS,
   Endpoints: ENDPOINTS_COLUMNS,
+  StatefulSet: STATEFUL_SET_COLUMNS,
+  DaemonSet: DAEMON_SET_COLUMNS,
+  Job: JOB_COLUMNS,
+  CronJob: CRON_JOB_COLUMNS,
+  PersistentVolumeClaim: PERSISTENT_VOLUME_CLAIM_COLUMNS,
+  ControllerRevision: CONTROLLER_REVISION_COLUMNS,
 }
 
 function cellText(value: unknown): string {

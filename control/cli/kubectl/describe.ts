@@ -1,7 +1,8 @@
 // `kubectl describe TYPE [NAME_PREFIX] | TYPE/NAME [-n NS | -A] [-l SEL]
 // [--show-events=false]`: reads what each describer needs through the
 // ApiClient (the object's events by involvedObject field selector, a
-// Deployment's ReplicaSets, a Service's EndpointSlices, a Node's pods) and
+// Deployment's ReplicaSets, a set's pods, the pods using a claim, a
+// Service's EndpointSlices, a Node's pods) and
 // prints the describers' text, several objects separated by blank lines.
 // As in kubectl, a name that matches nothing exactly describes every object
 // whose name starts with it.
@@ -12,10 +13,13 @@ import { RESOURCES } from '../../client/api-client.ts'
 import type { Deployment, ReplicaSet } from '../../controllers/objects.ts'
 import type { KubectlContext, KubectlHandler } from './context.ts'
 import { defaultNamespace, nowOf } from './context.ts'
+import { describeCronJob, describeJob } from './describe-batch.ts'
+import { describePersistentVolumeClaim } from './describe-claim.ts'
 import { describeNode } from './describe-node.ts'
 import { describeConfigMap, describeEndpoints, describeGeneric, describeNamespace } from './describe-other.ts'
 import { describePod } from './describe-pod.ts'
 import { describeService } from './describe-service.ts'
+import { describeDaemonSet, describeStatefulSet } from './describe-sets.ts'
 import { describeDeployment, describeReplicaSet } from './describe-workloads.ts'
 import { KubectlError, reportErrors } from './errors.ts'
 import { parseFlags } from './flags.ts'
@@ -54,6 +58,20 @@ export async function describeObject(ctx: KubectlContext, def: Kind, object: Kub
     case 'ReplicaSet': {
       const pods = await ctx.client.list(RESOURCES.pods, ns)
       return describeReplicaSet(object as ReplicaSet, pods.items, await eventsFor(ctx, object, showEvents), now)
+    }
+    case 'StatefulSet':
+    case 'DaemonSet': {
+      const pods = await ctx.client.list(RESOURCES.pods, ns)
+      const describeSet = def.kind === 'StatefulSet' ? describeStatefulSet : describeDaemonSet
+      return describeSet(object, pods.items, await eventsFor(ctx, object, showEvents), now)
+    }
+    case 'Job':
+      return describeJob(object, await eventsFor(ctx, object, showEvents), now)
+    case 'CronJob':
+      return describeCronJob(object, await eventsFor(ctx, object, showEvents), now)
+    case 'PersistentVolumeClaim': {
+      const pods = await ctx.client.list(RESOURCES.pods, ns)
+      return describePersistentVolumeClaim(object, pods.items, await eventsFor(ctx, object, showEvents), now)
     }
     case 'Service': {
       const name = object.metadata.name ?? ''

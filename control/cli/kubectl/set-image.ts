@@ -1,6 +1,6 @@
 // `kubectl set image (TYPE NAME | TYPE/NAME) CONTAINER=IMAGE ... [--all]`:
-// changes container images of Deployments and ReplicaSets (their pod
-// template) and pods, through a strategic merge patch keyed by container
+// changes container images of Deployments, ReplicaSets, StatefulSets,
+// DaemonSets, Jobs and CronJobs (their pod template) and pods, through a strategic merge patch keyed by container
 // name, so nothing else in the containers is touched. `*=IMAGE` sets every
 // container. Prints `deployment.apps/web image updated`; an object whose
 // images already match prints nothing, as kubectl does.
@@ -19,7 +19,8 @@ const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array
 /** Where a kind keeps its pod spec: a path of keys from the object. */
 function podSpecPath(def: Kind): string[] | undefined {
   if (def.kind === 'Pod') return ['spec']
-  if (def.kind === 'Deployment' || def.kind === 'ReplicaSet') return ['spec', 'template', 'spec']
+  if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(def.kind)) return ['spec', 'template', 'spec']
+  if (def.kind === 'CronJob') return ['spec', 'jobTemplate', 'spec', 'template', 'spec']
   return undefined
 }
 

@@ -21,6 +21,7 @@ import { HttpClient } from '../../../control/client/http-client.ts'
 import { createInformer } from '../../../control/client/informer.ts'
 import { LocalClient } from '../../../control/client/local-client.ts'
 import { startControllers } from '../../../control/controllers/controller-manager.ts'
+import type { LoopName } from '../../../control/controllers/controller-manager.ts'
 import { silentLogger } from '../../../control/controllers/logger.ts'
 import { MemoryStore } from '../../../control/store/memory-store.ts'
 
@@ -119,7 +120,12 @@ function runningStatus(pod: KubeObject, ip: string): Record<string, unknown> {
   }
 }
 
-export async function startCliCluster(t: Test, agentOptions: AgentOptions = {}): Promise<CliCluster> {
+export interface ClusterOptions {
+  /** Controller loops not to run (the test plays their part); the node lifecycle loop never runs. */
+  disable?: readonly LoopName[]
+}
+
+export async function startCliCluster(t: Test, agentOptions: AgentOptions = {}, clusterOptions: ClusterOptions = {}): Promise<CliCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'kubewire-cli-it-'))
   const store = new MemoryStore()
   const token = generateToken()
@@ -144,7 +150,7 @@ export async function startCliCluster(t: Test, agentOptions: AgentOptions = {}):
   const manager = startControllers({
     client: local,
     informerFactory: (ref, options) => createInformer(local, ref, { ...options, onError: () => {} }),
-    options: { logger: silentLogger, disable: ['nodelifecycle'] },
+    options: { logger: silentLogger, disable: ['nodelifecycle', ...(clusterOptions.disable ?? [])] },
   })
   await manager.ready
 
