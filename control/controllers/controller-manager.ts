@@ -1,6 +1,6 @@
 // The controller manager: starts every control loop of the control plane
 // (ReplicaSet, Deployment, garbage collector, node lifecycle, Endpoints,
-// EndpointSlice, LoadBalancer addresses) and the scheduler over one ApiClient, sharing one informer per resource and
+// EndpointSlice, LoadBalancer addresses, CronJob) and the scheduler over one ApiClient, sharing one informer per resource and
 // selector between them (kube-controller-manager's shared informers), and
 // stops them all.
 
@@ -9,6 +9,8 @@ import { RESOURCES } from '../client/api-client.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import type { Controller } from './controller.ts'
+import type { CronJob, JobView } from './cronjob.ts'
+import { CronJobController } from './cronjob-controller.ts'
 import { DeploymentController } from './deployment-controller.ts'
 import { EndpointSliceController } from './endpoint-slice-controller.ts'
 import { EndpointsController } from './endpoints-controller.ts'
@@ -170,6 +172,14 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       services: shared<Service>(RESOURCES.services),
       pool: options.loadBalancerPool,
       recorder: recorder('service-lb-controller'),
+    }))
+  }
+  if (!disabled.has('cronjob')) {
+    loops.push(new CronJobController({
+      client, clock, logger,
+      cronJobs: shared<CronJob>(RESOURCES.cronjobs),
+      jobs: shared<JobView>(RESOURCES.jobs),
+      recorder: recorder('cronjob-controller'),
     }))
   }
   if (!disabled.has('scheduler')) {
