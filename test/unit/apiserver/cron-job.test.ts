@@ -1,8 +1,10 @@
 // CronJobs (batch/v1) at the API server: batch/v1 defaults, validation with
 // pkg/apis/batch/validation's field paths and texts (the schedule's through
-// robfig/cron's messages), and the status subresource.
+// robfig/cron's messages), the status subresource and kubectl's columns.
 
 import t from 'tap'
+import { lookupResource } from '../../../control/cli/kubectl/resource-kinds.ts'
+import { headerCells, rowCells } from '../../../control/cli/kubectl/table-printer.ts'
 import { RESOURCES } from '../../../control/client/api-client.ts'
 import type { KubeObject } from '../../../control/client/api-client.ts'
 import { harness, rejectsStatus } from './helpers.ts'
@@ -93,4 +95,21 @@ t.test('updates are validated too; status goes through the status subresource', 
   const written = await client.update<KubeObject>(RESOURCES.cronjobs, 'default', { ...created, metadata: { ...created.metadata, resourceVersion: ignored.metadata.resourceVersion }, status }, 'status')
   t.same(written.status, status)
   t.equal((written.spec as Json).suspend, true, 'a status write keeps the spec')
+})
+
+t.test('kubectl get columns: SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE', async t => {
+  const now = Date.parse('2025-01-01T10:05:00Z')
+  const options = { wide: false, withNamespace: false, withKind: false, showLabels: false, labelColumns: [], now }
+  const def = lookupResource('cj')
+  const cj: KubeObject = {
+    metadata: { name: 'report', creationTimestamp: '2025-01-01T09:00:00Z' },
+    spec: { schedule: '0 * * * *', suspend: false, jobTemplate: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } },
+    status: { active: [{ name: 'report-1' }], lastScheduleTime: '2025-01-01T10:00:00Z' },
+  }
+  t.same(headerCells(def, options), ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE'])
+  t.same(rowCells(def, cj, options), ['report', '0 * * * *', '<none>', 'False', '1', '5m', '65m'])
+  t.same(rowCells(def, { metadata: { name: 'z', creationTimestamp: '2025-01-01T10:00:00Z' }, spec: { schedule: '@daily', timeZone: 'Europe/Paris', suspend: true } }, options),
+    ['z', '@daily', 'Europe/Paris', 'True', '0', '<none>', '5m'])
+  t.same(headerCells(def, { ...options, wide: true }).slice(-3), ['CONTAINERS', 'IMAGES', 'SELECTOR'])
+  t.same(rowCells(def, cj, { ...options, wide: true }).slice(-3), ['c', 'busybox', '<none>'])
 })
