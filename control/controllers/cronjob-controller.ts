@@ -175,19 +175,21 @@ export class CronJobController extends Controller {
     let deleted = 0
     let error: unknown
     let requeueAfterMs = plan.requeueAfterMs
-    for (const e of plan.events) this.recorder.event(cronJob, e.type, e.reason, e.message)
-
     const failedReplace: JobDeletion[] = []
-    for (const deletion of plan.delete) {
+    const remove = async (deletion: JobDeletion): Promise<void> => {
       if (await this.deleteJob(cronJob, deletion)) {
         deleted++
-        continue
+        return
       }
       // Still there: it stays listed if it was.
       const ref = (cronJob.status?.active ?? []).find(r => r.uid === deletion.job.metadata.uid)
       if (ref) status = { ...status, active: [...(status.active ?? []), ref] }
       if (deletion.why === 'replace') failedReplace.push(deletion)
     }
+    // Kubernetes' order: history clean-up, what the Jobs say, then Replace and the new Job.
+    for (const deletion of plan.delete) if (deletion.why === 'history') await remove(deletion)
+    for (const e of plan.events) this.recorder.event(cronJob, e.type, e.reason, e.message)
+    for (const deletion of plan.delete) if (deletion.why === 'replace') await remove(deletion)
 
     let created: string | undefined
     if (plan.create && failedReplace.length > 0) {

@@ -6,6 +6,7 @@
 // a second late.
 
 import t from 'tap'
+import { internalError } from '../../../control/api/status-error.ts'
 import { RESOURCES } from '../../../control/client/api-client.ts'
 import { formatTime } from '../../../control/controllers/clock.ts'
 import type { CronJob, CronJobSpec, JobView } from '../../../control/controllers/cronjob.ts'
@@ -266,4 +267,25 @@ t.test('a new schedule takes effect at its next start time; a Job name already t
   await cron.minutes(10)
   t.ok(cron.cronJob().status?.active?.some(r => r.name === name), 'the existing Job joins status.active')
   t.equal(cron.cronJob().status?.lastScheduleTime, '2025-01-01T00:20:00Z')
+})
+
+t.test('a failed create is an Event and is retried with backoff; a failed Replace starts nothing', async t => {
+  const cron = await startCron(t)
+  await createCronJob(cron, { concurrencyPolicy: 'Replace' })
+  cron.api.failNext('create', 'jobs', internalError(new Error('etcd is down')))
+  await cron.minutes(1)
+  t.same(cron.jobs(), [], 'the create failed')
+  t.ok((await cron.events()).some(e => e.startsWith('FailedCreate: Error creating job: ')), 'FailedCreate')
+  cron.clock.advance(10)
+  await cron.settle()
+  t.same(cron.jobs().map(j => j.metadata.name), [minuteName('tick', 1)], 'the retry (5 ms backoff) made it')
+
+  cron.api.failNext('delete', 'jobs', internalError(new Error('etcd is down')))
+  await cron.minutes(1)
+  t.same(cron.jobs().map(j => j.metadata.name), [minuteName('tick', 1)], 'the old Job could not be deleted: no new one')
+  t.same(cron.cronJob().status?.active?.map(r => r.name), [minuteName('tick', 1)], 'and it is still listed')
+  t.ok((await cron.events()).some(e => e.startsWith('FailedDelete: Deleted job: ')), 'FailedDelete')
+  cron.clock.advance(10)
+  await cron.settle()
+  t.same(cron.jobs().map(j => j.metadata.name), [minuteName('tick', 2)], 'the retry replaced it')
 })
