@@ -28,7 +28,7 @@
 //   (nextScheduleDelta), so the loop wakes up on schedule through the Clock.
 
 import { goQuote } from '../api/status-error.ts'
-import type { KubeObject, ObjectMeta, OwnerReference } from '../client/api-client.ts'
+import type { KubeObject, ObjectMeta } from '../client/api-client.ts'
 import { formatTime, parseTime } from './clock.ts'
 import type { CronSchedule } from './cron-schedule.ts'
 import { CronScheduleError, parseCronSchedule } from './cron-schedule.ts'
@@ -205,7 +205,7 @@ export function jobFromTemplate(cronJob: CronJob, scheduledTime: number): JobVie
     name: jobNameFor(cronJob, scheduledTime),
     namespace: cronJob.metadata.namespace ?? 'default',
     annotations,
-    ownerReferences: [newControllerRef(cronJob, 'batch/v1', 'CronJob') as OwnerReference],
+    ownerReferences: [newControllerRef(cronJob, 'batch/v1', 'CronJob')],
   }
   const labels = template.metadata?.labels
   if (labels && Object.keys(labels).length > 0) metadata.labels = { ...labels }
