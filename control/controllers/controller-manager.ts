@@ -12,6 +12,8 @@ import type { Controller } from './controller.ts'
 import type { ControllerRevision } from './controller-history.ts'
 import { DaemonSetController } from './daemon-set-controller.ts'
 import type { DaemonSet } from './daemon-set-util.ts'
+import type { CronJob, JobView } from './cronjob.ts'
+import { CronJobController } from './cronjob-controller.ts'
 import { DeploymentController } from './deployment-controller.ts'
 import { EndpointSliceController } from './endpoint-slice-controller.ts'
 import { EndpointSliceMirroringController } from './endpoint-slice-mirroring-controller.ts'
@@ -234,6 +236,14 @@ export function startControllers({ client, informerFactory, clock = systemClock,
       claims: shared<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims),
       pods: shared<Pod>(RESOURCES.pods),
       ...(options.volumesDir ? { volumesDir: options.volumesDir } : {}),
+    }))
+  }
+  if (!disabled.has('cronjob')) {
+    loops.push(new CronJobController({
+      client, clock, logger,
+      cronJobs: shared<CronJob>(RESOURCES.cronjobs),
+      jobs: shared<JobView>(RESOURCES.jobs),
+      recorder: recorder('cronjob-controller'),
     }))
   }
   if (!disabled.has('scheduler')) {

@@ -313,6 +313,24 @@ export const TABLE_COLUMNS: Readonly<Record<string, Column[]>> = {
     age,
   ],
   IngressClass: [name, col('Controller', 'string', o => stringAt(recordAt(o, 'spec'), 'controller') ?? ''), col('Parameters', 'string', ingressClassParameters), age],
+  CronJob: [
+    name,
+    col('Schedule', 'string', o => stringAt(recordAt(o, 'spec'), 'schedule') ?? ''),
+    col('TimeZone', 'string', o => stringAt(recordAt(o, 'spec'), 'timeZone') ?? '<none>'),
+    col('Suspend', 'boolean', o => {
+      const suspend = recordAt(o, 'spec')?.suspend
+      return typeof suspend === 'boolean' ? (suspend ? 'True' : 'False') : '<unset>'
+    }),
+    col('Active', 'integer', o => recordsAt(recordAt(o, 'status'), 'active').length),
+    col('Last Schedule', 'string', (o, now) => {
+      const last = stringAt(recordAt(o, 'status'), 'lastScheduleTime')
+      return last === undefined ? '<none>' : since(last, now)
+    }),
+    age,
+    col('Containers', 'string', o => containersOf(recordAt(recordAt(recordAt(recordAt(o, 'spec'), 'jobTemplate'), 'spec'), 'template')?.spec).names, 1),
+    col('Images', 'string', o => containersOf(recordAt(recordAt(recordAt(recordAt(o, 'spec'), 'jobTemplate'), 'spec'), 'template')?.spec).images, 1),
+    col('Selector', 'string', o => selectorText(recordAt(recordAt(recordAt(o, 'spec'), 'jobTemplate'), 'spec')?.selector), 1),
+  ],
   Event: [
     col('Last Seen', 'string', (o, now) => since(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now)),
     col('Type', 'string', o => String(o.type ?? '')),

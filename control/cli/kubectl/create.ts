@@ -19,6 +19,9 @@ import { nameOf, parseOutput, renderData } from './output.ts'
 import type { Kind } from './resource-kinds.ts'
 import { lookupResource, qualifiedKind, refOf } from './resource-kinds.ts'
 
+/** The annotation kubectl puts on a Job started by hand from a CronJob. */
+export const INSTANTIATE_ANNOTATION = 'cronjob.kubernetes.io/instantiate'
+
 const COMMON_FLAGS = {
   namespace: { type: 'string', short: 'n' },
   output: { type: 'string', short: 'o' },
@@ -62,6 +65,55 @@ export function deploymentFor(name: string, images: readonly string[], options: 
       template: { metadata: { labels }, spec: { containers } },
     },
   }
+}
+
+/** What `create job NAME --image=IMG [-- COMMAND]` makes: one container named after the Job, restartPolicy Never. */
+export function jobFor(name: string, image: string, command?: readonly string[]): KubeObject {
+  const container = { name, image, ...(command && command.length > 0 ? { command: [...command] } : {}), resources: {} }
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: { template: { metadata: {}, spec: { containers: [container], restartPolicy: 'Never' } } },
+  }
+}
+
+/**
+ * What `create job NAME --from=cronjob/CJ` makes (createJobFromCronJob): the
+ * job template's spec, labels and annotations plus
+ * cronjob.kubernetes.io/instantiate=manual, and a controller reference to
+ * the CronJob (without blockOwnerDeletion, as kubectl leaves it out).
+ */
+export function jobFromCronJob(name: string, cronJob: KubeObject): KubeObject {
+  const template = (cronJob.spec as { jobTemplate?: { metadata?: KubeObject['metadata']; spec?: unknown } } | undefined)?.jobTemplate ?? {}
+  const metadata: KubeObject['metadata'] = {
+    name,
+    annotations: { [INSTANTIATE_ANNOTATION]: 'manual', ...(template.metadata?.annotations ?? {}) },
+    ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name ?? '', uid: cronJob.metadata.uid ?? '', controller: true }],
+  }
+  const labels = template.metadata?.labels
+  if (labels && Object.keys(labels).length > 0) metadata.labels = { ...labels }
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata, spec: structuredClone(template.spec ?? {}) }
+}
+
+// --from=TYPE/NAME as kubectl's resource builder reads it; a bare TYPE means the only one of that type.
+async function fetchFrom(ctx: KubectlContext, from: string, namespace: string): Promise<KubeObject> {
+  const slash = from.indexOf('/')
+  const def = lookupResource(slash < 0 ? from : from.slice(0, slash))
+  const ns = def.namespaced ? namespace : undefined
+  let source: KubeObject
+  if (slash < 0) {
+    const items = (await ctx.client.list(refOf(def), ns)).items
+    if (items.length !== 1) throw new KubectlError('EFAILED', 'from must be an existing cronjob')
+    source = items[0]!
+  } else {
+    const name = from.slice(slash + 1)
+    if (name === '') throw new KubectlError('EUSAGE', 'arguments in resource/name form must have a single resource and name')
+    source = await ctx.client.get(refOf(def), ns, name)
+  }
+  // kubectl type-switches on the decoded object: anything else is "*v1.Deployment" and the like.
+  if (def.group !== 'batch' || def.kind !== 'CronJob') throw new KubectlError('EFAILED', `unknown object type *${def.version}.${def.kind}`)
+  return source
 }
 
 async function createOne(io: KubectlIo, ctx: KubectlContext, def: Kind, object: KubeObject, flags: Flags): Promise<number> {
@@ -147,6 +199,19 @@ const GENERATORS: Record<string, (io: KubectlIo, ctx: KubectlContext, args: stri
     return await createOne(io, ctx, lookupResource('configmaps'), object, flags)
   },
 }
+GENERATORS.job = async (io, ctx, args, command) => {
+  const flags = parseFlags(args, { ...COMMON_FLAGS, image: { type: 'string' }, from: { type: 'string' } })
+  const [name, ...extra] = flags.positionals
+  if (name === undefined || extra.length > 0) throw new KubectlError('EUSAGE', 'exactly one NAME is required, got ' + flags.positionals.length)
+  const image = flags.string('image') ?? ''
+  const from = flags.string('from') ?? ''
+  if ((image === '') === (from === '')) throw new KubectlError('EINVALID', 'either --image or --from must be specified')
+  if (command && command.length > 0 && from !== '') throw new KubectlError('EINVALID', 'cannot specify --from and command')
+  const namespace = defaultNamespace(ctx, flags.string('namespace'))
+  const object = image !== '' ? jobFor(name, image, command) : jobFromCronJob(name, await fetchFrom(ctx, from, namespace))
+  object.metadata.namespace = namespace
+  return await createOne(io, ctx, lookupResource('jobs'), object, flags)
+}
 GENERATORS.ns = GENERATORS.namespace as (typeof GENERATORS)[string]
 GENERATORS.deploy = GENERATORS.deployment as (typeof GENERATORS)[string]
 GENERATORS.cm = GENERATORS.configmap as (typeof GENERATORS)[string]
@@ -156,7 +221,7 @@ export const create: KubectlHandler = async (args, command, io, ctx) => {
   if (first !== undefined && !first.startsWith('-')) {
     const generator = GENERATORS[first]
     if (generator === undefined) {
-      throw new KubectlError('EUSAGE', `unknown resource "${first}" for "kubewire create" (supported: namespace, deployment, configmap; or -f FILE)`)
+      throw new KubectlError('EUSAGE', `unknown resource "${first}" for "kubewire create" (supported: namespace, deployment, configmap, job; or -f FILE)`)
     }
     return await generator(io, ctx, rest, command)
   }
@@ -165,7 +230,8 @@ export const create: KubectlHandler = async (args, command, io, ctx) => {
     io.out(`Usage: kubewire create -f FILENAME|DIR|- [-R] [--save-config]
        kubewire create namespace NAME
        kubewire create deployment NAME --image=IMAGE [--replicas=N] [--port=PORT] [-- COMMAND [ARG...]]
-       kubewire create configmap NAME [--from-literal=KEY=VALUE] [--from-file=[KEY=]PATH]`)
+       kubewire create configmap NAME [--from-literal=KEY=VALUE] [--from-file=[KEY=]PATH]
+       kubewire create job NAME --from=cronjob/NAME | --image=IMAGE [-- COMMAND [ARG...]]`)
     return 0
   }
   if (flags.strings('filename').length === 0) throw new KubectlError('EUSAGE', 'must specify one of -f and -k')

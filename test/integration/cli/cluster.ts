@@ -1,7 +1,7 @@
 // Integration harness for the kubectl-like verbs: a real HTTPS API server on
 // 127.0.0.1 (port 0) over a MemoryStore, its kubeconfig, an HttpClient from
 // it (what main.ts hands the verbs), the real controllers and scheduler
-// in-process, two Ready nodes, and a stand-in for the node agents that the
+// in-process (on a clock the test may bring, e.g. a manual one), two Ready nodes, and a stand-in for the node agents that the
 // test drives: pods become Running/Ready and terminating pods go away either
 // at once or only when the test says so. Verbs run with a capturing io whose
 // output can be awaited (no sleeps).
@@ -20,6 +20,7 @@ import type { KubeObject } from '../../../control/client/api-client.ts'
 import { HttpClient } from '../../../control/client/http-client.ts'
 import { createInformer } from '../../../control/client/informer.ts'
 import { LocalClient } from '../../../control/client/local-client.ts'
+import type { Clock } from '../../../control/controllers/clock.ts'
 import { startControllers } from '../../../control/controllers/controller-manager.ts'
 import type { LoopName } from '../../../control/controllers/controller-manager.ts'
 import { silentLogger } from '../../../control/controllers/logger.ts'
@@ -123,6 +124,8 @@ function runningStatus(pod: KubeObject, ip: string): Record<string, unknown> {
 export interface ClusterOptions {
   /** Controller loops not to run (the test plays their part); the node lifecycle loop never runs. */
   disable?: readonly LoopName[]
+  /** The controllers' clock (default: the real one); the API server keeps real time. */
+  clock?: Clock
 }
 
 export async function startCliCluster(t: Test, agentOptions: AgentOptions = {}, clusterOptions: ClusterOptions = {}): Promise<CliCluster> {
@@ -150,6 +153,7 @@ export async function startCliCluster(t: Test, agentOptions: AgentOptions = {}, 
   const manager = startControllers({
     client: local,
     informerFactory: (ref, options) => createInformer(local, ref, { ...options, onError: () => {} }),
+    ...(clusterOptions.clock ? { clock: clusterOptions.clock } : {}),
     options: { logger: silentLogger, disable: ['nodelifecycle', ...(clusterOptions.disable ?? [])] },
   })
   await manager.ready
