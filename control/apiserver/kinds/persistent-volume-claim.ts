@@ -87,7 +87,9 @@ export const persistentVolumeClaims = defineResource({
     },
     validate: object => validatePersistentVolumeClaimSpec(object.spec, 'spec'),
     validateUpdate(object, old) {
-      return jsonEqual(immutablePart(object.spec), immutablePart(old.spec))
+      // Binding sets volumeName once (ValidatePersistentVolumeClaimUpdate lets an empty one be filled).
+      const before = isRecord(old.spec) && !old.spec.volumeName && isRecord(object.spec) ? { ...old.spec, volumeName: object.spec.volumeName } : old.spec
+      return jsonEqual(immutablePart(object.spec), immutablePart(before))
         ? []
         : [fieldForbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')]
     },

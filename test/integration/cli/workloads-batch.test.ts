@@ -57,7 +57,7 @@ spec:
 `
 
 t.test('jobs, cronjobs and claims: get and describe', async t => {
-  const cluster = await startCliCluster(t, {}, { disable: ['statefulset', 'daemonset', 'job', 'cronjob', 'ttl-after-finished'] })
+  const cluster = await startCliCluster(t, {}, { disable: ['statefulset', 'daemonset', 'job', 'cronjob', 'ttl-after-finished', 'persistentvolume-binder'] })
   const file = join(cluster.dir, 'batch.yaml')
   writeFileSync(file, MANIFESTS)
   t.equal((await cluster.run('apply', '-f', file)).out, 'job.batch/pi created\ncronjob.batch/tick created\npersistentvolumeclaim/data created\npod/user created')

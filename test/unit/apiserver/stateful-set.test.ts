@@ -108,6 +108,10 @@ t.test('PersistentVolumeClaims: validation, Pending and protected on create, spe
   await client.patch(RESOURCES.persistentvolumeclaims, 'default', 'data', { spec: { resources: { requests: { storage: '2Gi' } } } })
   await rejectsStatus(t, client.patch(RESOURCES.persistentvolumeclaims, 'default', 'data', { spec: { accessModes: ['ReadWriteMany'] } }), 422,
     'PersistentVolumeClaim "data" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')
+  await client.patch(RESOURCES.persistentvolumeclaims, 'default', 'data', { spec: { volumeName: 'pv-1' } })
+  t.pass('binding fills an empty volumeName once')
+  await rejectsStatus(t, client.patch(RESOURCES.persistentvolumeclaims, 'default', 'data', { spec: { volumeName: 'pv-2' } }), 422,
+    'PersistentVolumeClaim "data" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')
   await rejectsStatus(t, client.create(RESOURCES.pods, 'default', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
     spec: { containers: [{ name: 'c', image: 'nginx' }], volumes: [{ name: 'v', persistentVolumeClaim: {} }] },
