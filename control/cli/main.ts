@@ -2,7 +2,7 @@
 // kubectl equivalent; every command acts on the cluster named by --name, else
 // $KUBEWIRE_CLUSTER, else the one brought up last.
 import { spawn } from 'node:child_process'
-import { statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { KubewireError } from '../../dataplane/errors.ts'
 import { backendTypes } from '../../dataplane/overlay/backends.ts'
@@ -38,6 +38,7 @@ Pods:
 
 Like kubectl (add --cluster C to pick a cluster):
   kubewire apply -f FILE|DIR|-        kubewire create -f FILE | namespace NAME | deployment NAME --image=IMG
+  kubewire create job NAME --from=cronjob/CJ | --image=IMG
   kubewire get KIND [NAME] [-n NS|-A] [-l SEL] [-o wide|json|yaml|name|jsonpath=...] [-w]
   kubewire describe KIND NAME         kubewire delete (-f FILE | KIND NAME... | KIND -l SEL)
   kubewire scale deployment|statefulset/NAME --replicas=N
@@ -342,7 +343,13 @@ const verbs: Record<string, Handler> = {
  */
 async function runKubectlVerb(verb: string, args: string[], command: string[] | undefined, io: Io): Promise<number> {
   const global = splitGlobalFlags(args)
-  const kubeconfig = global.kubeconfig ?? clusterFiles(resolveCluster(global.cluster)).kubeconfig
+  let kubeconfig = global.kubeconfig
+  if (kubeconfig === undefined) {
+    const cluster = resolveCluster(global.cluster)
+    loadState(cluster) // a cluster that does not exist is an error naming it, not a missing file
+    kubeconfig = clusterFiles(cluster).kubeconfig
+  }
+  if (!existsSync(kubeconfig)) throw new KubewireError('ENOENT', `stat ${kubeconfig}: no such file or directory`)
   const client = await HttpClient.fromKubeconfig(kubeconfig)
   openClients.push(client)
   const abort = new AbortController()

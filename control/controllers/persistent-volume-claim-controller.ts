@@ -20,7 +20,7 @@ import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import type { Pod } from './objects.ts'
 import { namespacedName } from './objects.ts'
-import { boundClaimStatus, claimKeysOf, releasedFinalizers } from './persistent-volume-claim.ts'
+import { boundClaimStatus, claimKeysOf, claimVolumeName, releasedFinalizers } from './persistent-volume-claim.ts'
 import type { PersistentVolumeClaim } from './stateful-set.ts'
 import type { SyncResult } from './work-queue.ts'
 
@@ -92,7 +92,13 @@ export class ClaimBinder extends Controller {
     const status = boundClaimStatus(claim)
     if (!status) return
     try {
-      await this.options.client.update(RESOURCES.persistentvolumeclaims, claim.metadata.namespace, { ...claim, status }, 'status')
+      let bound = claim
+      // The volume is the claim's directory; it is named as dynamic provisioning names one (pvc-<uid>).
+      if (!claim.spec?.volumeName) {
+        const patch = { metadata: { resourceVersion: claim.metadata.resourceVersion }, spec: { volumeName: claimVolumeName(claim) } }
+        bound = await this.options.client.patch<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, claim.metadata.namespace, claim.metadata.name ?? '', patch, 'merge')
+      }
+      await this.options.client.update(RESOURCES.persistentvolumeclaims, claim.metadata.namespace, { ...bound, status }, 'status')
       this.logger.info('bound claim', { claim: key, capacity: status.capacity })
     } catch (err) {
       if (isNotFound(err)) return

@@ -38,6 +38,11 @@ export function releasedFinalizers(claim: PersistentVolumeClaim, pods: readonly 
   return finalizers.filter(f => f !== PVC_PROTECTION_FINALIZER)
 }
 
+/** The name of the volume a claim is bound to: its directory, named as dynamic provisioning names a volume. */
+export function claimVolumeName(claim: PersistentVolumeClaim): string {
+  return `pvc-${claim.metadata.uid ?? ''}`
+}
+
 /** The status a claim should have; undefined when the stored one already says it. */
 export function boundClaimStatus(claim: PersistentVolumeClaim): PersistentVolumeClaim['status'] | undefined {
   const storage = claim.spec?.resources?.requests?.storage

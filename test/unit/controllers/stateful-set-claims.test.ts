@@ -56,6 +56,8 @@ t.test('a claim is bound at once, kept while a pod uses it, and its directory go
   await w.api.create(RESOURCES.persistentvolumeclaims, 'default', claim('data-web-0'))
   await w.quiet()
   t.same(w.api.peek<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, 'default', 'data-web-0')?.status, { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } })
+  const bound = w.api.peek<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, 'default', 'data-web-0')
+  t.equal(bound?.spec?.volumeName, `pvc-${bound?.metadata.uid}`, 'bound to a volume named as dynamic provisioning names one')
 
   const data = join(dir, 'default', 'data-web-0')
   mkdirSync(data, { recursive: true }) // what the agent does on first mount
