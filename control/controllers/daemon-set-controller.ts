@@ -14,7 +14,7 @@
 // deleting: ...", FailedDaemonPod. The status goes to the status
 // subresource, re-read and retried once on a Conflict.
 
-import type { ApiClient, Informer } from '../client/api-client.ts'
+import type { ApiClient, Informer, KubeObject } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
 import { isAlreadyExists, isConflict, isNotFound } from '../api/status-error.ts'
 import { jsonEqual } from '../api/merge-patch.ts'
@@ -26,7 +26,7 @@ import { Controller, sameVersion } from './controller.ts'
 import type { ControllerRevision } from './controller-history.ts'
 import { CONTROLLER_REVISION_HASH_LABEL } from './controller-history.ts'
 import { adoptPatch, claimObjects, removeOwnerRefsPatch } from './controller-ref.ts'
-import type { BackoffEntry, DaemonSetPlan } from './daemon-set.ts'
+import type { BackoffEntry } from './daemon-set.ts'
 import { historyToPrune, planHistory, reconcileDaemonSet, revisionHashOf } from './daemon-set.ts'
 import type { DaemonSet, DaemonSetStatus, NodeFit } from './daemon-set-util.ts'
 import { daemonSetKey, nodeShouldRunDaemonPod } from './daemon-set-util.ts'
@@ -37,6 +37,7 @@ import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import type { Node, Pod } from './objects.ts'
 import { controllerRefOf, namespacedName, newControllerRef } from './objects.ts'
+import { adoptAndReleasePods, handleOwnedPods, ownersSelecting, ownerStillCurrent, resolveControllerRef } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
 
 export interface DaemonSetControllerOptions {
@@ -80,9 +81,16 @@ export class DaemonSetController extends Controller {
       if (!sameVersion(ds, old)) this.queue.add(daemonSetKey(ds))
     })
     this.daemonSets.on('delete', ds => this.queue.add(daemonSetKey(ds)))
-    this.pods.on('add', pod => this.podAdded(pod))
-    this.pods.on('update', (pod, old) => this.podUpdated(pod, old))
-    this.pods.on('delete', pod => this.podDeleted(pod))
+    handleOwnedPods({
+      pods: this.pods,
+      owners: this.daemonSets,
+      kind: 'DaemonSet',
+      keyOf: daemonSetKey,
+      expectations: this.expectations,
+      enqueue: key => this.queue.add(key),
+      selects: selectsObject,
+      updates: 'labels',
+    })
     this.nodes.on('add', node => this.nodeAdded(node))
     this.nodes.on('update', (node, old) => this.nodeUpdated(node, old))
     // Kubernetes leaves this to the pods' deletion; enqueueing keeps the status current at once.
@@ -108,64 +116,12 @@ export class DaemonSetController extends Controller {
     for (const ds of this.daemonSets.list()) this.queue.add(daemonSetKey(ds))
   }
 
-  private ownerOf(object: Pod | ControllerRevision, ref = controllerRefOf(object)): DaemonSet | undefined {
-    if (!ref || ref.kind !== 'DaemonSet') return undefined
-    const ds = this.daemonSets.get(`${object.metadata.namespace ?? ''}/${ref.name}`)
-    return ds && ds.metadata.uid === ref.uid ? ds : undefined
+  private ownerOf(object: ControllerRevision, ref = controllerRefOf(object)): DaemonSet | undefined {
+    return resolveControllerRef(this.daemonSets, 'DaemonSet', object, ref)
   }
 
-  private matching(object: Pod | ControllerRevision): DaemonSet[] {
-    return this.daemonSets.list().filter(ds => {
-      if ((ds.metadata.namespace ?? '') !== (object.metadata.namespace ?? '')) return false
-      const selector = selectorOf(ds)
-      return selector !== undefined && !selector.empty() && selector.matches(object.metadata.labels)
-    })
-  }
-
-  private podAdded(pod: Pod): void {
-    if (pod.metadata.deletionTimestamp) {
-      this.podDeleted(pod)
-      return
-    }
-    const ref = controllerRefOf(pod)
-    if (ref) {
-      const ds = this.ownerOf(pod, ref)
-      if (!ds) return
-      this.expectations.creationObserved(daemonSetKey(ds))
-      this.queue.add(daemonSetKey(ds))
-      return
-    }
-    for (const ds of this.matching(pod)) this.queue.add(daemonSetKey(ds))
-  }
-
-  private podUpdated(pod: Pod, old: Pod): void {
-    if (sameVersion(pod, old)) return
-    const labelsChanged = !jsonEqual(pod.metadata.labels ?? {}, old.metadata.labels ?? {})
-    if (pod.metadata.deletionTimestamp) {
-      this.podDeleted(pod)
-      if (labelsChanged) this.podDeleted(old)
-      return
-    }
-    const ref = controllerRefOf(pod)
-    const oldRef = controllerRefOf(old)
-    const refChanged = !jsonEqual(ref ?? null, oldRef ?? null)
-    if (refChanged && oldRef) {
-      const previous = this.ownerOf(old, oldRef)
-      if (previous) this.queue.add(daemonSetKey(previous))
-    }
-    if (ref) {
-      const ds = this.ownerOf(pod, ref)
-      if (ds) this.queue.add(daemonSetKey(ds))
-      return
-    }
-    if (labelsChanged || refChanged) for (const ds of this.matching(pod)) this.queue.add(daemonSetKey(ds))
-  }
-
-  private podDeleted(pod: Pod): void {
-    const ds = this.ownerOf(pod)
-    if (!ds) return
-    this.expectations.deletionObserved(daemonSetKey(ds), namespacedName(pod))
-    this.queue.add(daemonSetKey(ds))
+  private matching(object: ControllerRevision): DaemonSet[] {
+    return ownersSelecting(this.daemonSets, object, selectsObject)
   }
 
   private nodeAdded(node: Node): void {
@@ -225,7 +181,9 @@ export class DaemonSetController extends Controller {
       burstReplicas: this.options.burstReplicas,
     })
 
-    if (!(await this.claim(ds, plan))) return { requeueAfterMs: 0 }
+    // Claim: adopt and release; start over when the DaemonSet changed underneath.
+    const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet')
+    if (!(await adoptAndReleasePods(this.client, RESOURCES.daemonsets, ds, ref, plan.adopt, plan.release))) return { requeueAfterMs: 0 }
     for (const e of plan.events) this.recorder.event(ds, e.type, e.reason, e.message)
     for (const [node, entry] of plan.backoff) backoff.set(node, entry)
     if (backoff.size > 0) this.backoff.set(key, backoff)
@@ -257,33 +215,6 @@ export class DaemonSetController extends Controller {
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined
   }
 
-  // Adopts and releases pods; false when the DaemonSet changed underneath (start over).
-  private async claim(ds: DaemonSet, plan: DaemonSetPlan): Promise<boolean> {
-    const ns = ds.metadata.namespace
-    if (plan.adopt.length > 0) {
-      if (!(await this.stillCurrent(ds))) return false
-      const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet')
-      for (const pod of plan.adopt) {
-        try {
-          await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', adoptPatch(pod, ref), 'merge')
-        } catch (err) {
-          if (!isNotFound(err)) throw err
-          return false
-        }
-      }
-    }
-    for (const pod of plan.release) {
-      await this.ignoreNotFound(this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', removeOwnerRefsPatch(pod, [ds.metadata.uid ?? '']), 'merge'))
-    }
-    return true
-  }
-
-  // An uncached read: the DaemonSet still exists with this uid and is not being deleted (canAdopt).
-  private async stillCurrent(ds: DaemonSet): Promise<boolean> {
-    const fresh = await this.client.get<DaemonSet>(RESOURCES.daemonsets, ds.metadata.namespace, ds.metadata.name ?? '')
-    return fresh.metadata.uid === ds.metadata.uid && !fresh.metadata.deletionTimestamp
-  }
-
   /**
    * constructHistory: claims the DaemonSet's ControllerRevisions, makes sure
    * one holds the current template (numbered above the others) and returns
@@ -294,7 +225,7 @@ export class DaemonSetController extends Controller {
     const cached = this.revisions.list().filter(r => r.metadata.namespace === ns)
     const claim = claimObjects(ds, selector, cached)
     if (claim.adopt.length > 0) {
-      if (!(await this.stillCurrent(ds))) return undefined
+      if (!(await ownerStillCurrent(this.client, RESOURCES.daemonsets, ds))) return undefined
       const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet')
       for (const r of claim.adopt) await this.client.patch(RESOURCES.controllerrevisions, ns, r.metadata.name ?? '', adoptPatch(r, ref), 'merge')
     }
@@ -413,6 +344,12 @@ export class DaemonSetController extends Controller {
       if (!isNotFound(err)) throw err
     }
   }
+}
+
+// A DaemonSet's empty (or unreadable) selector selects nothing.
+function selectsObject(ds: DaemonSet, object: KubeObject): boolean {
+  const selector = selectorOf(ds)
+  return selector !== undefined && !selector.empty() && selector.matches(object.metadata.labels)
 }
 
 function selectorOf(ds: DaemonSet): LabelSelector | undefined {

@@ -16,7 +16,6 @@ import type { ApiClient, Informer } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
 import { isAlreadyExists, isNotFound } from '../api/status-error.ts'
 import { jsonEqual } from '../api/merge-patch.ts'
-import { labelSelectorFromObject } from '../api/label-selector.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
@@ -30,6 +29,7 @@ import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import type { Deployment, Pod, ReplicaSet } from './objects.ts'
 import { controllerRefOf, newControllerRef } from './objects.ts'
+import { ownersSelecting, resolveControllerRef, specSelectorMatches } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
 
 export interface DeploymentControllerOptions {
@@ -89,10 +89,7 @@ export class DeploymentController extends Controller {
   // --- handlers ----------------------------------------------------------------
 
   private ownerOf(rs: ReplicaSet): Deployment | undefined {
-    const ref = controllerRefOf(rs)
-    if (!ref || ref.kind !== 'Deployment') return undefined
-    const d = this.deployments.get(`${rs.metadata.namespace ?? ''}/${ref.name}`)
-    return d && d.metadata.uid === ref.uid ? d : undefined
+    return resolveControllerRef(this.deployments, 'Deployment', rs)
   }
 
   private enqueueOwner(rs: ReplicaSet): void {
@@ -106,22 +103,13 @@ export class DeploymentController extends Controller {
       return
     }
     // An orphan: every deployment that could adopt it.
-    for (const d of this.deployments.list()) {
-      if (d.metadata.namespace !== rs.metadata.namespace) continue
-      try {
-        if (labelSelectorFromObject(d.spec?.selector).matches(rs.metadata.labels)) this.queue.add(keyOf(d))
-      } catch {
-        // An invalid selector adopts nothing.
-      }
-    }
+    for (const d of ownersSelecting(this.deployments, rs, specSelectorMatches)) this.queue.add(keyOf(d))
   }
 
   // Recreate waits for old pods to be gone: their deletion may be the news it waits for.
   private podDeleted(pod: Pod): void {
-    const ref = controllerRefOf(pod)
-    if (!ref || ref.kind !== 'ReplicaSet') return
-    const rs = this.replicaSets.get(`${pod.metadata.namespace ?? ''}/${ref.name}`)
-    if (!rs || rs.metadata.uid !== ref.uid) return
+    const rs = resolveControllerRef(this.replicaSets, 'ReplicaSet', pod)
+    if (!rs) return
     const d = this.ownerOf(rs)
     if (d?.spec?.strategy?.type === 'Recreate') this.queue.add(keyOf(d))
   }

@@ -16,12 +16,9 @@
 import type { ApiClient, Informer } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
 import { isNotFound } from '../api/status-error.ts'
-import { jsonEqual } from '../api/merge-patch.ts'
-import { labelSelectorFromObject } from '../api/label-selector.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
-import { adoptPatch, removeOwnerRefsPatch } from './controller-ref.ts'
 import type { EventRecorder } from './events.ts'
 import { nullRecorder } from './events.ts'
 import { Expectations } from './expectations.ts'
@@ -30,7 +27,8 @@ import { DEFAULT_POD_FAILURE_BACKOFF, jobKey, reconcileJob } from './job.ts'
 import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import type { Pod } from './objects.ts'
-import { controllerRefOf, namespacedName, newControllerRef } from './objects.ts'
+import { namespacedName, newControllerRef } from './objects.ts'
+import { adoptAndReleasePods, handleOwnedPods, specSelectorMatches } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
 
 export interface JobControllerOptions {
@@ -72,9 +70,16 @@ export class JobController extends Controller {
       this.expectations.delete(jobKey(job))
       this.queue.add(jobKey(job))
     })
-    this.pods.on('add', pod => this.podAdded(pod))
-    this.pods.on('update', (pod, old) => this.podUpdated(pod, old))
-    this.pods.on('delete', pod => this.podDeleted(pod))
+    handleOwnedPods({
+      pods: this.pods,
+      owners: this.jobs,
+      kind: 'Job',
+      keyOf: jobKey,
+      expectations: this.expectations,
+      enqueue: key => this.queue.add(key),
+      selects: specSelectorMatches,
+      updates: 'every',
+    })
   }
 
   protected informers(): readonly Informer[] {
@@ -83,68 +88,6 @@ export class JobController extends Controller {
 
   protected initialKeys(): Iterable<string> {
     return this.jobs.list().map(jobKey)
-  }
-
-  // --- handlers: only record and enqueue -----------------------------------
-
-  private ownerOf(pod: Pod, ref = controllerRefOf(pod)): Job | undefined {
-    if (!ref || ref.kind !== 'Job') return undefined
-    const job = this.jobs.get(`${pod.metadata.namespace ?? ''}/${ref.name}`)
-    return job && job.metadata.uid === ref.uid ? job : undefined
-  }
-
-  private matchingJobs(pod: Pod): Job[] {
-    return this.jobs.list().filter(job => {
-      if ((job.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) return false
-      try {
-        return labelSelectorFromObject(job.spec?.selector).matches(pod.metadata.labels)
-      } catch {
-        return false
-      }
-    })
-  }
-
-  private podAdded(pod: Pod): void {
-    if (pod.metadata.deletionTimestamp) {
-      this.podDeleted(pod)
-      return
-    }
-    const ref = controllerRefOf(pod)
-    if (ref) {
-      const job = this.ownerOf(pod, ref)
-      if (!job) return
-      this.expectations.creationObserved(jobKey(job))
-      this.queue.add(jobKey(job))
-      return
-    }
-    for (const job of this.matchingJobs(pod)) this.queue.add(jobKey(job))
-  }
-
-  private podUpdated(pod: Pod, old: Pod): void {
-    if (sameVersion(pod, old)) return
-    if (pod.metadata.deletionTimestamp) {
-      this.podDeleted(pod)
-      return
-    }
-    const ref = controllerRefOf(pod)
-    const oldRef = controllerRefOf(old)
-    if (!jsonEqual(ref ?? null, oldRef ?? null) && oldRef) {
-      const previous = this.ownerOf(old, oldRef)
-      if (previous) this.queue.add(jobKey(previous))
-    }
-    if (ref) {
-      const job = this.ownerOf(pod, ref)
-      if (job) this.queue.add(jobKey(job))
-      return
-    }
-    for (const job of this.matchingJobs(pod)) this.queue.add(jobKey(job))
-  }
-
-  private podDeleted(pod: Pod): void {
-    const job = this.ownerOf(pod)
-    if (!job) return
-    this.expectations.deletionObserved(jobKey(job), namespacedName(pod))
-    this.queue.add(jobKey(job))
   }
 
   // --- the worker ------------------------------------------------------------
@@ -165,26 +108,8 @@ export class JobController extends Controller {
       backoff: this.backoff,
     })
 
-    if (plan.adopt.length > 0) {
-      const fresh = await this.client.get<Job>(RESOURCES.jobs, ns, job.metadata.name ?? '')
-      if (fresh.metadata.uid !== job.metadata.uid || fresh.metadata.deletionTimestamp) return { requeueAfterMs: 0 }
-      const ref = newControllerRef(job, 'batch/v1', 'Job')
-      for (const pod of plan.adopt) {
-        try {
-          await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', adoptPatch(pod, ref), 'merge')
-        } catch (err) {
-          if (!isNotFound(err)) throw err
-          return { requeueAfterMs: 0 } // the counts assumed this pod: start over
-        }
-      }
-    }
-    for (const pod of plan.release) {
-      try {
-        await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', removeOwnerRefsPatch(pod, [job.metadata.uid ?? '']), 'merge')
-      } catch (err) {
-        if (!isNotFound(err)) throw err
-      }
-    }
+    const ref = newControllerRef(job, 'batch/v1', 'Job')
+    if (!(await adoptAndReleasePods(this.client, RESOURCES.jobs, job, ref, plan.adopt, plan.release))) return { requeueAfterMs: 0 }
 
     let failure: string | undefined
     let created = 0

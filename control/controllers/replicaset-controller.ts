@@ -14,12 +14,9 @@
 import type { ApiClient, Informer } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
 import { isConflict, isNotFound } from '../api/status-error.ts'
-import { jsonEqual } from '../api/merge-patch.ts'
-import { labelSelectorFromObject } from '../api/label-selector.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
-import { adoptPatch, removeOwnerRefsPatch } from './controller-ref.ts'
 import type { EventRecorder } from './events.ts'
 import { nullRecorder } from './events.ts'
 import { Expectations } from './expectations.ts'
@@ -27,6 +24,7 @@ import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 import type { Pod, ReplicaSet, ReplicaSetStatus } from './objects.ts'
 import { controllerRefOf, namespacedName, newControllerRef } from './objects.ts'
+import { adoptAndReleasePods, handleOwnedPods, specSelectorMatches } from './pod-owner-handlers.ts'
 import { isPodActive } from './pod-util.ts'
 import type { ManageError } from './replicaset.ts'
 import { calculateReplicaSetStatus, reconcileReplicaSet, replicaSetKey } from './replicaset.ts'
@@ -69,9 +67,16 @@ export class ReplicaSetController extends Controller {
       this.expectations.delete(replicaSetKey(rs))
       this.queue.add(replicaSetKey(rs))
     })
-    this.pods.on('add', pod => this.podAdded(pod))
-    this.pods.on('update', (pod, old) => this.podUpdated(pod, old))
-    this.pods.on('delete', pod => this.podDeleted(pod))
+    handleOwnedPods({
+      pods: this.pods,
+      owners: this.replicaSets,
+      kind: 'ReplicaSet',
+      keyOf: replicaSetKey,
+      expectations: this.expectations,
+      enqueue: key => this.queue.add(key),
+      selects: specSelectorMatches,
+      updates: 'labels',
+    })
   }
 
   protected informers(): readonly Informer[] {
@@ -80,71 +85,6 @@ export class ReplicaSetController extends Controller {
 
   protected initialKeys(): Iterable<string> {
     return this.replicaSets.list().map(replicaSetKey)
-  }
-
-  // --- handlers: only record and enqueue -----------------------------------
-
-  private ownerOf(pod: Pod, ref = controllerRefOf(pod)): ReplicaSet | undefined {
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined
-    const rs = this.replicaSets.get(`${pod.metadata.namespace ?? ''}/${ref.name}`)
-    return rs && rs.metadata.uid === ref.uid ? rs : undefined
-  }
-
-  private matchingReplicaSets(pod: Pod): ReplicaSet[] {
-    return this.replicaSets.list().filter(rs => {
-      if ((rs.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) return false
-      try {
-        return labelSelectorFromObject(rs.spec?.selector).matches(pod.metadata.labels)
-      } catch {
-        return false
-      }
-    })
-  }
-
-  private podAdded(pod: Pod): void {
-    if (pod.metadata.deletionTimestamp) {
-      this.podDeleted(pod)
-      return
-    }
-    const ref = controllerRefOf(pod)
-    if (ref) {
-      const rs = this.ownerOf(pod, ref)
-      if (!rs) return
-      this.expectations.creationObserved(replicaSetKey(rs))
-      this.queue.add(replicaSetKey(rs))
-      return
-    }
-    for (const rs of this.matchingReplicaSets(pod)) this.queue.add(replicaSetKey(rs))
-  }
-
-  private podUpdated(pod: Pod, old: Pod): void {
-    if (sameVersion(pod, old)) return
-    const labelsChanged = !jsonEqual(pod.metadata.labels ?? {}, old.metadata.labels ?? {})
-    if (pod.metadata.deletionTimestamp) {
-      this.podDeleted(pod)
-      if (labelsChanged) this.podDeleted(old)
-      return
-    }
-    const ref = controllerRefOf(pod)
-    const oldRef = controllerRefOf(old)
-    const refChanged = !jsonEqual(ref ?? null, oldRef ?? null)
-    if (refChanged && oldRef) {
-      const previous = this.ownerOf(old, oldRef)
-      if (previous) this.queue.add(replicaSetKey(previous))
-    }
-    if (ref) {
-      const rs = this.ownerOf(pod, ref)
-      if (rs) this.queue.add(replicaSetKey(rs))
-      return
-    }
-    if (labelsChanged || refChanged) for (const rs of this.matchingReplicaSets(pod)) this.queue.add(replicaSetKey(rs))
-  }
-
-  private podDeleted(pod: Pod): void {
-    const rs = this.ownerOf(pod)
-    if (!rs) return
-    this.expectations.deletionObserved(replicaSetKey(rs), namespacedName(pod))
-    this.queue.add(replicaSetKey(rs))
   }
 
   // --- the worker ------------------------------------------------------------
@@ -182,28 +122,8 @@ export class ReplicaSetController extends Controller {
     })
 
     // Claim: adopt and release.
-    if (plan.adopt.length > 0) {
-      const fresh = await this.client.get<ReplicaSet>(RESOURCES.replicasets, ns, rs.metadata.name ?? '')
-      if (fresh.metadata.uid !== rs.metadata.uid || fresh.metadata.deletionTimestamp) {
-        return { requeueAfterMs: 0 }
-      }
-      const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet')
-      for (const pod of plan.adopt) {
-        try {
-          await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', adoptPatch(pod, ref), 'merge')
-        } catch (err) {
-          if (!isNotFound(err)) throw err
-          return { requeueAfterMs: 0 } // the counts assumed this pod: start over
-        }
-      }
-    }
-    for (const pod of plan.release) {
-      try {
-        await this.client.patch(RESOURCES.pods, ns, pod.metadata.name ?? '', removeOwnerRefsPatch(pod, [rs.metadata.uid ?? '']), 'merge')
-      } catch (err) {
-        if (!isNotFound(err)) throw err
-      }
-    }
+    const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet')
+    if (!(await adoptAndReleasePods(this.client, RESOURCES.replicasets, rs, ref, plan.adopt, plan.release))) return { requeueAfterMs: 0 }
 
     let manageError: ManageError | undefined
     let created = 0

@@ -18,7 +18,6 @@ import type { ApiClient, Informer } from '../client/api-client.ts'
 import { RESOURCES } from '../client/api-client.ts'
 import { isAlreadyExists, isConflict, isNotFound } from '../api/status-error.ts'
 import { jsonEqual } from '../api/merge-patch.ts'
-import { labelSelectorFromObject } from '../api/label-selector.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { Controller, sameVersion } from './controller.ts'
@@ -39,6 +38,7 @@ import {
   statefulSetKey,
   statefulSetStatusEqual,
 } from './stateful-set.ts'
+import { ownersSelecting, resolveControllerRef, specSelectorMatches } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
 
 export interface StatefulSetControllerOptions {
@@ -114,20 +114,12 @@ export class StatefulSetController extends Controller {
   private podChanged(pod: Pod): void {
     const ref = controllerRefOf(pod)
     if (ref) {
-      if (ref.kind !== 'StatefulSet') return
-      const set = this.sets.get(`${pod.metadata.namespace ?? ''}/${ref.name}`)
-      if (set && set.metadata.uid === ref.uid) this.queue.add(statefulSetKey(set))
+      const set = resolveControllerRef(this.sets, 'StatefulSet', pod, ref)
+      if (set) this.queue.add(statefulSetKey(set))
       return
     }
     // An orphan: the sets that might adopt it.
-    for (const set of this.sets.list()) {
-      if (set.metadata.namespace !== pod.metadata.namespace) continue
-      try {
-        if (labelSelectorFromObject(set.spec?.selector).matches(pod.metadata.labels)) this.queue.add(statefulSetKey(set))
-      } catch {
-        // an unreadable selector selects nothing
-      }
-    }
+    for (const set of ownersSelecting(this.sets, pod, specSelectorMatches)) this.queue.add(statefulSetKey(set))
   }
 
   // --- the worker ------------------------------------------------------------
