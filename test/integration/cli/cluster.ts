@@ -16,7 +16,7 @@ import { generateToken, writeKubeconfig } from '../../../control/apiserver/tls/k
 import { HttpDiscovery, kubectlVerbs } from '../../../control/cli/kubectl/index.ts'
 import type { KubectlContext, KubectlIo } from '../../../control/cli/kubectl/index.ts'
 import { RESOURCES } from '../../../control/client/api-client.ts'
-import type { KubeObject } from '../../../control/client/api-client.ts'
+import type { KubeObject, ResourceRef } from '../../../control/client/api-client.ts'
 import { HttpClient } from '../../../control/client/http-client.ts'
 import { createInformer } from '../../../control/client/informer.ts'
 import { LocalClient } from '../../../control/client/local-client.ts'
@@ -240,15 +240,15 @@ export async function startCliCluster(t: Test, agentOptions: AgentOptions = {}, 
   }
 }
 
-/** Resolves once `predicate` holds for the pods list (checked on every pod change). */
-export async function untilPods(cluster: CliCluster, namespace: string, predicate: (pods: KubeObject[]) => boolean): Promise<KubeObject[]> {
-  const informer = createInformer(cluster.local, RESOURCES.pods, { namespace, onError: () => {} })
+/** Resolves with the objects once `predicate` holds (checked on every change of the resource in `namespace`). */
+export async function untilObjects<T extends KubeObject>(cluster: CliCluster, ref: ResourceRef, namespace: string, predicate: (objects: T[]) => boolean): Promise<T[]> {
+  const informer = createInformer<T>(cluster.local, ref, { namespace, onError: () => {} })
   try {
     await informer.synced
     return await new Promise(resolve => {
       const check = (): void => {
-        const pods = informer.list()
-        if (predicate(pods)) resolve(pods)
+        const objects = informer.list()
+        if (predicate(objects)) resolve(objects)
       }
       informer.on('add', check)
       informer.on('update', check)
@@ -258,4 +258,9 @@ export async function untilPods(cluster: CliCluster, namespace: string, predicat
   } finally {
     informer.stop()
   }
+}
+
+/** Resolves once `predicate` holds for the pods list (checked on every pod change). */
+export async function untilPods(cluster: CliCluster, namespace: string, predicate: (pods: KubeObject[]) => boolean): Promise<KubeObject[]> {
+  return await untilObjects(cluster, RESOURCES.pods, namespace, predicate)
 }

@@ -8,13 +8,10 @@
 
 import t from 'tap'
 import { RESOURCES } from '../../../control/client/api-client.ts'
-import type { KubeObject, ResourceRef } from '../../../control/client/api-client.ts'
-import { createInformer } from '../../../control/client/informer.ts'
 import { formatTime } from '../../../control/controllers/clock.ts'
 import type { CronJob, JobView } from '../../../control/controllers/cronjob.ts'
 import { FakeClock } from '../../unit/controllers/fakes/fake-clock.ts'
-import type { CliCluster } from './cluster.ts'
-import { startCliCluster } from './cluster.ts'
+import { startCliCluster, untilObjects } from './cluster.ts'
 
 const MANIFEST = `apiVersion: batch/v1
 kind: CronJob
@@ -36,26 +33,6 @@ spec:
             command: ["date"]
 `
 
-/** Resolves with the objects once `predicate` holds (checked on every change of the resource). */
-async function until<T extends KubeObject>(cluster: CliCluster, ref: ResourceRef, predicate: (objects: T[]) => boolean): Promise<T[]> {
-  const informer = createInformer<T>(cluster.local, ref, { namespace: 'default', onError: () => {} })
-  try {
-    await informer.synced
-    return await new Promise(resolve => {
-      const check = (): void => {
-        const objects = informer.list()
-        if (predicate(objects)) resolve(objects)
-      }
-      informer.on('add', check)
-      informer.on('update', check)
-      informer.on('delete', check)
-      check()
-    })
-  } finally {
-    informer.stop()
-  }
-}
-
 t.test('an every-minute CronJob on a manual clock; get; create job --from', async t => {
   // Behind real time, so that it can be brought forward to the CronJob's creation.
   const clock = new FakeClock(Date.now() - 120_000)
@@ -67,8 +44,8 @@ t.test('an every-minute CronJob on a manual clock; get; create job --from', asyn
   t.same((await cluster.local.list(RESOURCES.jobs, 'default')).items, [], 'no Job before the first start time')
 
   clock.advance(60_000)
-  const [job] = await until<JobView>(cluster, RESOURCES.jobs, jobs => jobs.length > 0)
-  const [cronJob] = await until<CronJob>(cluster, RESOURCES.cronjobs, cjs => (cjs[0]?.status?.active ?? []).length > 0)
+  const [job] = await untilObjects<JobView>(cluster, RESOURCES.jobs, 'default', jobs => jobs.length > 0)
+  const [cronJob] = await untilObjects<CronJob>(cluster, RESOURCES.cronjobs, 'default', cjs => (cjs[0]?.status?.active ?? []).length > 0)
   const scheduled = Date.parse(cronJob!.status?.lastScheduleTime ?? '')
   t.equal(job!.metadata.name, `tick-${scheduled / 60_000}`, 'named by the start time in minutes')
   t.ok(scheduled > Date.parse(created.metadata.creationTimestamp ?? '') && scheduled <= clock.now(), 'a start time after the creation, not after now')
@@ -100,12 +77,12 @@ t.test('an every-minute CronJob on a manual clock; get; create job --from', asyn
   await cluster.local.patch(RESOURCES.jobs, 'default', job!.metadata.name ?? '', {
     status: { startTime: now, completionTime: now, succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastProbeTime: now, lastTransitionTime: now }] },
   }, 'merge', 'status')
-  const [done] = await until<CronJob>(cluster, RESOURCES.cronjobs, cjs => cjs[0]?.status?.lastSuccessfulTime !== undefined)
+  const [done] = await untilObjects<CronJob>(cluster, RESOURCES.cronjobs, 'default', cjs => cjs[0]?.status?.lastSuccessfulTime !== undefined)
   t.same(done!.status?.active, undefined, 'the finished Job left status.active')
   t.equal(done!.status?.lastSuccessfulTime, now)
 
   // Another minute, another Job.
   clock.advance(60_000)
-  const after = await until<JobView>(cluster, RESOURCES.jobs, js => js.filter(j => j.metadata.name?.startsWith('tick-') && j.metadata.name !== 'tick-manual').length === 2)
+  const after = await untilObjects<JobView>(cluster, RESOURCES.jobs, 'default', js => js.filter(j => j.metadata.name?.startsWith('tick-') && j.metadata.name !== 'tick-manual').length === 2)
   t.equal(after.length, 3, 'two scheduled Jobs and the manual one')
 })
