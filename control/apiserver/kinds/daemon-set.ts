@@ -20,7 +20,7 @@ import { defineResource } from '../resource-definition.ts'
 import { ensureRecord, isRecord, recordAt, setDefault, stringAt, stringMapAt } from './json-fields.ts'
 import type { JsonRecord } from './json-fields.ts'
 import { defaultPodTemplate, validatePodTemplate } from './pod-spec.ts'
-import { validateNonNegative, validateSelectorUnchanged } from './workload.ts'
+import { validateNonNegative, validateSelectorNotEmpty, validateSelectorUnchanged } from './workload.ts'
 
 /** apps/v1's home of the internal spec.templateGeneration (DeprecatedTemplateGeneration). */
 export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation'
@@ -92,11 +92,7 @@ export function validateDaemonSetSpec(object: KubeObject): FieldError[] {
       if (!(err instanceof LabelSelectorError)) throw err
       errs.push(fieldInvalid('spec.selector', selectorObject, err.message))
     }
-    const matchLabels = recordAt(selectorObject, 'matchLabels') ?? {}
-    const matchExpressions = isRecord(selectorObject) && Array.isArray(selectorObject.matchExpressions) ? selectorObject.matchExpressions : []
-    if (Object.keys(matchLabels).length + matchExpressions.length === 0) {
-      errs.push(fieldInvalid('spec.selector', selectorObject, 'empty selector is invalid for daemonset'))
-    }
+    errs.push(...validateSelectorNotEmpty(selectorObject, 'daemonset'))
   }
 
   if (template === undefined) {

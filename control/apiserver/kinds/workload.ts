@@ -21,6 +21,14 @@ export function validateNonNegative(value: unknown, path: string): FieldError[] 
   return value < 0 ? [fieldInvalid(path, value, 'must be greater than or equal to 0')] : []
 }
 
+/** A spec.selector with neither matchLabels nor matchExpressions selects everything: refused ("empty selector is invalid for <kind>"). */
+export function validateSelectorNotEmpty(selectorObject: unknown, kind: string): FieldError[] {
+  const matchLabels = recordAt(selectorObject, 'matchLabels') ?? {}
+  const matchExpressions = isRecord(selectorObject) && Array.isArray(selectorObject.matchExpressions) ? selectorObject.matchExpressions : []
+  if (Object.keys(matchLabels).length + matchExpressions.length > 0) return []
+  return [fieldInvalid('spec.selector', selectorObject, `empty selector is invalid for ${kind}`)]
+}
+
 /** replicas, minReadySeconds, selector, template and its match with the selector. */
 export function validateReplicatedSpec(object: KubeObject): FieldError[] {
   const spec = object.spec
@@ -40,11 +48,7 @@ export function validateReplicatedSpec(object: KubeObject): FieldError[] {
       if (!(err instanceof LabelSelectorError)) throw err
       errs.push(fieldInvalid('spec.selector', selectorObject, err.message))
     }
-    const matchLabels = recordAt(selectorObject, 'matchLabels') ?? {}
-    const matchExpressions = isRecord(selectorObject) && Array.isArray(selectorObject.matchExpressions) ? selectorObject.matchExpressions : []
-    if (Object.keys(matchLabels).length + matchExpressions.length === 0) {
-      errs.push(fieldInvalid('spec.selector', selectorObject, 'empty selector is invalid for deployment'))
-    }
+    errs.push(...validateSelectorNotEmpty(selectorObject, 'deployment'))
   }
   const template = spec.template
   if (!isRecord(template)) {
