@@ -61,7 +61,7 @@ Try next:
   npx kubewire exec client -- cat /etc/resolv.conf                 # the pod's resolver, as the kubelet writes it
   npx kubewire apply -f examples/web-service.yaml && curl -s http://198.18.0.11:30080/hostname   # a NodePort, from the host
   npx kubewire exec client -- curl -s http://${web2}:9376/     # a pod on the same node (answers its hostname)
-  npx kubewire apply -f examples/statefulset.yaml && npx kubewire rollout status sts/web   # web-0..2 in order, each with its claim
+  npx kubewire apply -f examples/statefulset.yaml && npx kubewire rollout status sts/store   # store-0..2 in order, each with its claim
   npx kubewire apply -f examples/job.yaml && npx kubewire wait --for=condition=Complete job/count   # also daemonset, cronjob, sidecar
   npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
   npx kubewire exec web-1 -- ps ax                                # the pod's own PID namespace
