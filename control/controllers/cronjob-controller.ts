@@ -29,6 +29,7 @@ import { silentLogger } from './logger.ts'
 import { controllerRefOf } from './objects.ts'
 import type { SyncResult } from './work-queue.ts'
 import { objectKey } from '../client/api-client.ts'
+import { errorMessage } from './objects.ts'
 
 export interface CronJobControllerOptions {
   client: ApiClient
@@ -263,6 +264,3 @@ export class CronJobController extends Controller {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

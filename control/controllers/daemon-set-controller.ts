@@ -39,6 +39,7 @@ import type { Node, Pod } from './objects.ts'
 import { controllerRefOf, namespacedName, newControllerRef } from './objects.ts'
 import { adoptAndReleasePods, handleOwnedPods, ownersSelecting, ownerStillCurrent, resolveControllerRef } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
+import { createPodsInBatches, deletePods, type PodWriter } from './pod-writes.ts'
 
 export interface DaemonSetControllerOptions {
   client: ApiClient
@@ -52,7 +53,6 @@ export interface DaemonSetControllerOptions {
   burstReplicas?: number
 }
 
-const SLOW_START_INITIAL_BATCH = 1
 
 export class DaemonSetController extends Controller {
   readonly expectations: Expectations
@@ -100,6 +100,10 @@ export class DaemonSetController extends Controller {
       if (!sameVersion(r, old)) this.revisionChanged(r)
     })
     this.revisions.on('delete', r => this.revisionChanged(r))
+  }
+
+  private get writer(): PodWriter {
+    return { client: this.client, recorder: this.recorder, expectations: this.expectations }
   }
 
   protected informers(): readonly Informer[] {
@@ -191,9 +195,9 @@ export class DaemonSetController extends Controller {
     const errors: string[] = []
     if (plan.create.length + plan.delete.length > 0) {
       this.expectations.expectCreationsAndDeletions(key, plan.create.length, plan.delete.map(namespacedName))
-      const [createErr, deleteErr] = await Promise.all([this.createPods(key, ds, plan.create), this.deletePods(key, ds, plan.delete)])
-      if (createErr) errors.push(createErr)
-      if (deleteErr) errors.push(deleteErr)
+      const [created, deleted] = await Promise.all([createPodsInBatches(this.writer, key, ds, plan.create), deletePods(this.writer, key, ds, plan.delete)])
+      if (created.error !== undefined) errors.push(created.error)
+      if (deleted.error !== undefined) errors.push(deleted.error)
     }
     if (plan.status) await this.writeStatus(ds, plan.status)
     if (satisfied) {
@@ -278,52 +282,6 @@ export class DaemonSetController extends Controller {
     }
   }
 
-  private async createPods(key: string, ds: DaemonSet, pods: Pod[]): Promise<string | undefined> {
-    let created = 0
-    let attempted = 0
-    let error: string | undefined
-    let batch = SLOW_START_INITIAL_BATCH
-    while (attempted < pods.length && !error) {
-      const slice = pods.slice(attempted, attempted + batch)
-      attempted += slice.length
-      const results = await Promise.allSettled(slice.map(async pod => await this.client.create<Pod>(RESOURCES.pods, ds.metadata.namespace, pod)))
-      for (const r of results) {
-        if (r.status === 'fulfilled') {
-          created++
-          this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
-        } else {
-          const message = errorMessage(r.reason)
-          this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${message}`)
-          error ??= message
-        }
-      }
-      batch *= 2
-    }
-    // Failed and never attempted creations will not be observed.
-    for (let i = created; i < pods.length; i++) this.expectations.creationObserved(key)
-    return error
-  }
-
-  private async deletePods(key: string, ds: DaemonSet, pods: Pod[]): Promise<string | undefined> {
-    let error: string | undefined
-    await Promise.all(
-      pods.map(async pod => {
-        const name = pod.metadata.name ?? ''
-        try {
-          await this.client.delete(RESOURCES.pods, pod.metadata.namespace, name, { preconditions: { uid: pod.metadata.uid } })
-          this.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
-        } catch (err) {
-          this.expectations.deletionObserved(key, namespacedName(pod))
-          if (isNotFound(err)) return
-          const message = errorMessage(err)
-          this.recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${message}`)
-          error ??= message
-        }
-      }),
-    )
-    return error
-  }
-
   private async writeStatus(ds: DaemonSet, status: DaemonSetStatus): Promise<void> {
     const ns = ds.metadata.namespace
     try {
@@ -374,6 +332,3 @@ function sameNodeButHeartbeat(node: Node, old: Node): boolean {
   return jsonEqual(strip(node), strip(old))
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

@@ -30,6 +30,7 @@ import type { Pod } from './objects.ts'
 import { namespacedName, newControllerRef } from './objects.ts'
 import { adoptAndReleasePods, handleOwnedPods, specSelectorMatches } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
+import { createPodsInBatches, deletePods, type PodWriter } from './pod-writes.ts'
 
 export interface JobControllerOptions {
   client: ApiClient
@@ -42,7 +43,6 @@ export interface JobControllerOptions {
   podFailureBackoff?: Partial<PodFailureBackoff>
 }
 
-const SLOW_START_INITIAL_BATCH = 1
 
 export class JobController extends Controller {
   readonly expectations: Expectations
@@ -80,6 +80,10 @@ export class JobController extends Controller {
       selects: specSelectorMatches,
       updates: 'every',
     })
+  }
+
+  private get writer(): PodWriter {
+    return { client: this.client, recorder: this.recorder, expectations: this.expectations }
   }
 
   protected informers(): readonly Informer[] {
@@ -153,61 +157,16 @@ export class JobController extends Controller {
 
   private async createPods(key: string, job: Job, pods: Pod[]): Promise<{ created: number; error?: string }> {
     this.expectations.expectCreations(key, pods.length)
-    let created = 0
-    let error: string | undefined
-    let batch = SLOW_START_INITIAL_BATCH
-    let next = 0
-    while (next < pods.length && !error) {
-      const slice = pods.slice(next, next + batch)
-      next += slice.length
-      const results = await Promise.allSettled(slice.map(async pod => await this.client.create<Pod>(RESOURCES.pods, job.metadata.namespace, pod)))
-      for (const r of results) {
-        if (r.status === 'fulfilled') {
-          created++
-          this.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
-        } else {
-          const message = errorMessage(r.reason)
-          this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${message}`)
-          error ??= message
-        }
-      }
-      batch *= 2
-    }
-    for (let i = created; i < pods.length; i++) this.expectations.creationObserved(key)
-    return error ? { created, error } : { created }
+    return await createPodsInBatches(this.writer, key, job, pods)
   }
 
   private async deletePods(key: string, job: Job, pods: Pod[]): Promise<{ deleted: number; error?: string }> {
     this.expectations.expectDeletions(key, pods.map(namespacedName))
-    let deleted = 0
-    let error: string | undefined
-    await Promise.all(
-      pods.map(async pod => {
-        const name = pod.metadata.name ?? ''
-        try {
-          await this.client.delete(RESOURCES.pods, pod.metadata.namespace, name, { preconditions: { uid: pod.metadata.uid } })
-          deleted++
-          this.recorder.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
-        } catch (err) {
-          this.expectations.deletionObserved(key, namespacedName(pod))
-          if (isNotFound(err)) return
-          const message = errorMessage(err)
-          this.recorder.event(job, 'Warning', 'FailedDelete', `Error deleting: ${message}`)
-          error ??= message
-        }
-      }),
-    )
-    return error ? { deleted, error } : { deleted }
+    return await deletePods(this.writer, key, job, pods)
   }
 
-  // A Conflict is not retried over the fresh object: this status came from
-  // the cached Job, and writing it over a newer one could undo a finish.
-  // The worker requeues on Conflict and the next sync starts from the cache.
   private async writeStatus(job: Job, status: JobStatus): Promise<void> {
     await this.client.update(RESOURCES.jobs, job.metadata.namespace, { ...job, status }, 'status')
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

@@ -251,3 +251,8 @@ export function compareText(a: string, b: string): number {
 export function namespacedName(object: KubeObject): string {
   return `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`
 }
+
+/** The text of a failed API write, for Events and logs. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

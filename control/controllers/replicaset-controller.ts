@@ -29,6 +29,7 @@ import { isPodActive } from './pod-util.ts'
 import type { ManageError } from './replicaset.ts'
 import { calculateReplicaSetStatus, reconcileReplicaSet, replicaSetKey } from './replicaset.ts'
 import type { SyncResult } from './work-queue.ts'
+import { createPodsInBatches, deletePods, type PodWriter } from './pod-writes.ts'
 
 export interface ReplicaSetControllerOptions {
   client: ApiClient
@@ -41,7 +42,6 @@ export interface ReplicaSetControllerOptions {
 }
 
 /** Creates no more than this many pods at once at first, doubling per batch. */
-const SLOW_START_INITIAL_BATCH = 1
 
 export class ReplicaSetController extends Controller {
   readonly expectations: Expectations
@@ -77,6 +77,10 @@ export class ReplicaSetController extends Controller {
       selects: specSelectorMatches,
       updates: 'labels',
     })
+  }
+
+  private get writer(): PodWriter {
+    return { client: this.client, recorder: this.recorder, expectations: this.expectations }
   }
 
   protected informers(): readonly Informer[] {
@@ -160,56 +164,14 @@ export class ReplicaSetController extends Controller {
 
   private async createPods(key: string, rs: ReplicaSet, pods: Pod[]): Promise<{ created: number; error?: ManageError }> {
     this.expectations.expectCreations(key, pods.length)
-    let created = 0
-    let error: ManageError | undefined
-    let batch = SLOW_START_INITIAL_BATCH
-    let next = 0
-    while (next < pods.length && !error) {
-      const slice = pods.slice(next, next + batch)
-      next += slice.length
-      const results = await Promise.allSettled(
-        slice.map(async pod => await this.client.create<Pod>(RESOURCES.pods, rs.metadata.namespace, pod)),
-      )
-      for (const r of results) {
-        if (r.status === 'fulfilled') {
-          created++
-          this.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
-        } else {
-          const message = errorMessage(r.reason)
-          this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${message}`)
-          error ??= { reason: 'FailedCreate', message }
-        }
-      }
-      batch *= 2
-    }
-    // Failed and never attempted creations will not be observed.
-    for (let i = created; i < pods.length; i++) this.expectations.creationObserved(key)
-    return error ? { created, error } : { created }
+    const { created, error } = await createPodsInBatches(this.writer, key, rs, pods)
+    return error === undefined ? { created } : { created, error: { reason: 'FailedCreate', message: error } }
   }
 
   private async deletePods(key: string, rs: ReplicaSet, pods: Pod[]): Promise<{ deleted: number; error?: ManageError }> {
     this.expectations.expectDeletions(key, pods.map(namespacedName))
-    let deleted = 0
-    let error: ManageError | undefined
-    await Promise.all(
-      pods.map(async pod => {
-        const name = pod.metadata.name ?? ''
-        try {
-          await this.client.delete(RESOURCES.pods, pod.metadata.namespace, name, {
-            preconditions: { uid: pod.metadata.uid },
-          })
-          deleted++
-          this.recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
-        } catch (err) {
-          this.expectations.deletionObserved(key, namespacedName(pod))
-          if (isNotFound(err)) return
-          const message = errorMessage(err)
-          this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${message}`)
-          error ??= { reason: 'FailedDelete', message }
-        }
-      }),
-    )
-    return error ? { deleted, error } : { deleted }
+    const { deleted, error } = await deletePods(this.writer, key, rs, pods)
+    return error === undefined ? { deleted } : { deleted, error: { reason: 'FailedDelete', message: error } }
   }
 
   private async writeStatus(rs: ReplicaSet, status: ReplicaSetStatus): Promise<void> {
@@ -225,6 +187,3 @@ export class ReplicaSetController extends Controller {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

@@ -40,6 +40,7 @@ import {
 } from './stateful-set.ts'
 import { ownersSelecting, resolveControllerRef, specSelectorMatches } from './pod-owner-handlers.ts'
 import type { SyncResult } from './work-queue.ts'
+import { errorMessage } from './objects.ts'
 
 export interface StatefulSetControllerOptions {
   client: ApiClient
@@ -308,6 +309,3 @@ async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
