@@ -19,7 +19,7 @@
 // - Errors carry robfig's messages, which Kubernetes shows verbatim in
 //   validation ("end of range (61) above maximum (59): 61").
 
-import { goQuote } from '../api/status-error.ts'
+import { goQuote } from './status-error.ts'
 import { checkTimeZone, TimeZoneError, wallTime, wallToInstant } from './cron-time-zone.ts'
 
 export class CronScheduleError extends Error {

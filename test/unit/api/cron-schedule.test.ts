@@ -3,8 +3,8 @@
 // day-of-month / day-of-week OR, descriptors, errors, zones and DST.
 
 import t from 'tap'
-import { CronScheduleError, parseCronSchedule, parseFields, parseGoDuration, scheduleError } from '../../../control/controllers/cron-schedule.ts'
-import { checkTimeZone, formatRfc1123Z, formatRfc3339In, isKnownTimeZone, offsetAt, TimeZoneError, wallToInstant } from '../../../control/controllers/cron-time-zone.ts'
+import { CronScheduleError, parseCronSchedule, parseFields, parseGoDuration, scheduleError } from '../../../control/api/cron-schedule.ts'
+import { checkTimeZone, formatRfc1123Z, formatRfc3339In, isKnownTimeZone, offsetAt, TimeZoneError, wallToInstant } from '../../../control/api/cron-time-zone.ts'
 
 /** The next `n` start times after `from`, as ISO strings. */
 function nexts(spec: string, from: string, n = 3, zone = 'UTC'): string[] {
