@@ -19,6 +19,7 @@ import { isKnownTimeZone } from '../../api/cron-time-zone.ts'
 import { defineResource } from '../resource-definition.ts'
 import { ensureRecord, isRecord, recordAt, setDefault, stringAt } from './json-fields.ts'
 import type { JsonRecord } from './json-fields.ts'
+import { validateJobRunFields } from './job.ts'
 import { defaultPodTemplate, validatePodTemplate } from './pod-spec.ts'
 import { validateNonNegative } from './workload.ts'
 
@@ -66,17 +67,8 @@ function validateConcurrencyPolicy(policy: unknown, path: string): FieldError[] 
 /** validateJobSpec and ValidateJobTemplateSpec's extra rules, at `path` (spec.jobTemplate.spec). */
 function validateJobTemplateSpec(spec: unknown, path: string): FieldError[] {
   if (!isRecord(spec)) return [fieldRequired(path, '')]
-  const errs: FieldError[] = []
-  for (const field of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished']) {
-    errs.push(...validateNonNegative(spec[field], `${path}.${field}`))
-  }
-  const completionMode = spec.completionMode
-  if (completionMode !== undefined && completionMode !== null && completionMode !== 'NonIndexed' && completionMode !== 'Indexed') {
-    errs.push(fieldNotSupported(`${path}.completionMode`, completionMode, ['NonIndexed', 'Indexed']))
-  }
-  if (completionMode === 'Indexed' && (spec.completions === undefined || spec.completions === null)) {
-    errs.push(fieldRequired(`${path}.completions`, 'when completion mode is Indexed'))
-  }
+  // The Jobs made from the template must pass the Job's own checks.
+  const errs = validateJobRunFields(spec, path)
   errs.push(...validatePodTemplate(spec.template, `${path}.template`))
   const restartPolicy = stringAt(recordAt(spec.template, 'spec'), 'restartPolicy') ?? ''
   const restartPath = `${path}.template.spec.restartPolicy`

@@ -94,23 +94,30 @@ function validateGeneratedSelector(object: KubeObject): FieldError[] {
 }
 
 /** ValidateJobSpec: counts, deadlines, modes, the template and its match with the selector. */
-function validateJobSpec(spec: JsonRecord): FieldError[] {
-  const errs: FieldError[] = [
-    ...validateNonNegative(spec.parallelism, 'spec.parallelism'),
-    ...validateNonNegative(spec.completions, 'spec.completions'),
-    ...validateNonNegative(spec.activeDeadlineSeconds, 'spec.activeDeadlineSeconds'),
-    ...validateNonNegative(spec.backoffLimit, 'spec.backoffLimit'),
-    ...validateNonNegative(spec.ttlSecondsAfterFinished, 'spec.ttlSecondsAfterFinished'),
-  ]
+/**
+ * What a Job's spec and a CronJob's job template must both satisfy: counts,
+ * the completion mode this Job controller runs, the pod replacement policy.
+ * `path` is where the spec sits (`spec`, `spec.jobTemplate.spec`).
+ */
+export function validateJobRunFields(spec: JsonRecord, path: string): FieldError[] {
+  const errs: FieldError[] = []
+  for (const field of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished']) {
+    errs.push(...validateNonNegative(spec[field], `${path}.${field}`))
+  }
   const completionMode = spec.completionMode
-  if (completionMode !== undefined && completionMode !== 'NonIndexed') {
+  if (completionMode !== undefined && completionMode !== null && completionMode !== 'NonIndexed') {
     // Indexed Jobs (a completion per index) are not implemented.
-    errs.push(fieldNotSupported('spec.completionMode', completionMode, ['NonIndexed']))
+    errs.push(fieldNotSupported(`${path}.completionMode`, completionMode, ['NonIndexed']))
   }
   const replacement = spec.podReplacementPolicy
   if (replacement !== undefined && !POD_REPLACEMENT_POLICIES.includes(String(replacement))) {
-    errs.push(fieldNotSupported('spec.podReplacementPolicy', replacement, POD_REPLACEMENT_POLICIES))
+    errs.push(fieldNotSupported(`${path}.podReplacementPolicy`, replacement, POD_REPLACEMENT_POLICIES))
   }
+  return errs
+}
+
+function validateJobSpec(spec: JsonRecord): FieldError[] {
+  const errs = validateJobRunFields(spec, 'spec')
   let selector: ReturnType<typeof labelSelectorFromObject> | undefined
   if (spec.selector === undefined || spec.selector === null) {
     errs.push(fieldRequired('spec.selector', ''))

@@ -67,6 +67,9 @@ t.test('validation: the texts kube-apiserver gives', async t => {
     ['selector', cronJob('bad', {}, { selector: { matchLabels: { a: 'b' } } }), 'spec.jobTemplate.spec.selector: Invalid value: {"matchLabels":{"a":"b"}}: `selector` will be auto-generated'],
     ['backoffLimit', cronJob('bad', {}, { backoffLimit: -1 }), 'spec.jobTemplate.spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0'],
     ['no containers', cronJob('bad', {}, { template: { spec: { restartPolicy: 'Never' } } }), 'spec.jobTemplate.spec.template.spec.containers: Required value'],
+    // The Jobs it would make must pass the Job's own checks.
+    ['Indexed', cronJob('bad', {}, { completionMode: 'Indexed', completions: 3 }), 'spec.jobTemplate.spec.completionMode: Unsupported value: "Indexed": supported values: "NonIndexed"'],
+    ['podReplacementPolicy', cronJob('bad', {}, { podReplacementPolicy: 'Sometimes' }), 'spec.jobTemplate.spec.podReplacementPolicy: Unsupported value: "Sometimes": supported values: "TerminatingOrFailed", "Failed"'],
   ]
   for (const [name, object, message] of cases) {
     t.comment(name)
