@@ -110,7 +110,7 @@ export class ProxyAgent {
     const through = this.seen
     const ports = servicePorts(this.services.list(), this.slices.list(), this.nodeName)
     const result = await this.proxier.sync(ports)
-    if (result.full) this.log(`proxy: full sync of ${ports.length} service ports (${result.bytes} bytes, build ${result.buildMs.toFixed(0)} ms, apply ${result.applyMs.toFixed(0)} ms)`)
+    if (result.full) this.log(`proxy: full sync of ${ports.length} service ports (${result.commands} commands, build ${result.buildMs.toFixed(0)} ms, apply ${result.applyMs.toFixed(0)} ms)`)
     await this.publish(through)
     this.firstSync?.()
     this.firstSync = undefined

@@ -20,7 +20,7 @@
 // the loop: an exception while answering drops that datagram, counted.
 import { parentPort, workerData } from 'node:worker_threads'
 import { AF_INET, EAGAIN, EINTR, errnoText, libc, MSG_DONTWAIT, MSG_TRUNC, POLLIN, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF,
-  SO_SNDBUFFORCE, SOCK_CLOEXEC, SOCK_DGRAM, SOL_SOCKET } from '../overlay/vxlan/libc.ts'
+  SO_SNDBUFFORCE, SOCK_CLOEXEC, SOCK_DGRAM, SOL_SOCKET } from '../native/libc.ts'
 import { ipv4ToU32, RecvVector, SendVector } from '../overlay/vxlan/mmsg.ts'
 import { applyZoneOp, ClusterZone, type ZoneOp } from './cluster-zone.ts'
 import { Forwarder, parseUpstream } from './forwarder.ts'

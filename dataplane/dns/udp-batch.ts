@@ -9,7 +9,7 @@
 import { closeSync, writeSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import koffi from 'koffi'
-import { libc } from '../overlay/vxlan/libc.ts'
+import { libc } from '../native/libc.ts'
 import type { ZoneOp } from './cluster-zone.ts'
 import { addCounters, COUNTER_NAMES, type DnsCounters } from './responder.ts'
 import type { BatchWorkerData, WorkerReply, WorkerRequest } from './udp-batch-worker.ts'

@@ -1,30 +1,44 @@
 // The proxy's side effects in one node's namespace (the agent runs there):
-// one `nft -f -` per sync, as one transaction. The first sync (and the one
+// one nf_tables transaction per sync, sent as one netlink batch from this
+// process (so it must run in the node's network namespace, as the agent
+// does). The first sync (and the one
 // after any failure) replaces the whole table; after that only the Services
 // whose input changed are rebuilt and only their differences are sent, so a
 // change to one Service costs the same with 10 or 10 000 others (kube-proxy's
 // partial sync). Also the conntrack clean-up kube-proxy does for UDP, where a
 // flow has no end and would keep going to an endpoint that is gone.
+import { isDeepStrictEqual } from 'node:util'
 import { mapLimit, runner } from '../exec/run-command.ts'
+import { sendBatch } from '../nftables/netlink-socket.ts'
 import {
-  baseRuleset, emptyRuleset, groupByService, mergeInto, serviceRules,
+  baseRuleset, mapDeclarations, emptyRuleset, groupByService, mergeInto, serviceRules,
   type ProxyConfig, type ProxyServicePort, type ServiceRules,
 } from './ruleset.ts'
 import { SlotAllocator } from './slot-ranges.ts'
-import { renderChanges, renderFull } from './transaction.ts'
+import { changeCommands, encodeCommands, fullCommands, renderScript, type NftCommand } from './transaction.ts'
+
+/** Applies one transaction to the table, all or nothing. */
+export type Applier = (table: string, commands: readonly NftCommand[]) => Promise<void>
+
+/** The proxy's way: one netlink batch, from this process's network namespace. */
+export const netlinkApplier: Applier = async (table, commands) => sendBatch(encodeCommands(table, commands))
+
+/** nft's way, the same transaction as a script through `nft -f -` (the benchmark's peer). */
+export const nftScriptApplier: Applier = async (table, commands) => {
+  await runner()(['nft', '-f', '-'], { input: renderScript(table, commands) })
+}
 
 export interface SyncResult {
   full: boolean
   /** Services rebuilt (all of them on a full sync). */
   changed: number
-  /** Size of the nft script applied (0: nothing changed). */
-  bytes: number
+  /** Commands in the transaction (0: nothing changed). */
+  commands: number
   buildMs: number
   applyMs: number
 }
 
 interface Applied {
-  input: string
   ports: ProxyServicePort[]
   rules: ServiceRules
 }
@@ -36,6 +50,7 @@ export class Proxier {
   constructor(
     private readonly table: string,
     private readonly config: ProxyConfig,
+    private readonly apply: Applier = netlinkApplier,
   ) {}
 
   async sync(ports: readonly ProxyServicePort[]): Promise<SyncResult> {
@@ -48,15 +63,14 @@ export class Proxier {
     const after = emptyRuleset()
     let changed = 0
     for (const [key, group] of groupByService(ports)) {
-      const input = JSON.stringify(group)
       const old = previous?.get(key)
-      if (old && old.input === input) {
+      if (old && isDeepStrictEqual(old.ports, group)) {
         for (const slot of old.rules.slotKeys) this.slots.keep(slot)
         next.set(key, old)
         continue
       }
       const rules = serviceRules(this.config, group, this.slots)
-      next.set(key, { input, ports: group, rules })
+      next.set(key, { ports: group, rules })
       changed++
       // The before/after parts only feed the change script; a full sync renders everything.
       if (full) continue
@@ -65,14 +79,13 @@ export class Proxier {
     }
     for (const [key, old] of previous ?? []) if (!next.has(key)) mergeInto(before, old.rules)
     this.slots.sweep()
-    let script: string
-    if (full) {
-      script = renderFull(this.table, [baseRuleset(this.config), ...[...next.values()].map(a => a.rules)])
-    } else script = renderChanges(this.table, before, after)
+    const commands = full
+      ? fullCommands([baseRuleset(this.config), ...[...next.values()].map(a => a.rules)])
+      : changeCommands(before, after, mapDeclarations())
     const built = performance.now()
-    if (script !== '') {
+    if (commands.length > 0) {
       try {
-        await runner()(['nft', '-f', '-'], { input: script })
+        await this.apply(this.table, commands)
       } catch (e) {
         // The kernel kept the old table; start from a clean slate next time.
         this.applied = undefined
@@ -81,13 +94,14 @@ export class Proxier {
     }
     this.applied = next
     await this.clearStaleUdp(previous ?? new Map(), next)
-    return { full, changed, bytes: script.length, buildMs: built - started, applyMs: performance.now() - built }
+    return { full, changed, commands: commands.length, buildMs: built - started, applyMs: performance.now() - built }
   }
 
   /** Removes the table (the agent stopping for good; `down` removes the namespace anyway). */
   async delete(): Promise<void> {
-    await runner()(['nft', 'delete', 'table', 'ip', this.table], { allowFailure: true })
     this.applied = undefined
+    // Deleting a table that is not there fails, and that is fine: the aim is that it is gone.
+    await this.apply(this.table, [{ op: 'replace-table' }, { op: 'delete-table' }])
   }
 
   private async clearStaleUdp(before: Map<string, Applied>, after: Map<string, Applied>): Promise<void> {

@@ -168,6 +168,12 @@ const MAP_TYPES: readonly [string, string][] = [
   ['endpoints', 'type mark : ipv4_addr . inet_service'],
 ]
 
+/** Every map of the table -> its type declaration. */
+export function mapDeclarations(): ReadonlyMap<string, string> {
+  return MAP_DECLARATIONS
+}
+const MAP_DECLARATIONS: ReadonlyMap<string, string> = new Map(MAP_TYPES)
+
 /** The rules of one Service (all its ports), and the slot ranges they hold. */
 export interface ServiceRules extends Ruleset {
   slotKeys: string[]

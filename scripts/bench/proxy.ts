@@ -1,9 +1,10 @@
 // Proxy benchmark (root). Three figures, as the Services issue names them:
 //
 // 1. ruleset build + apply for 1 000, 5 000 and 10 000 Services with 10
-//    endpoints each: the TypeScript build, the full `nft -f` (first sync) and
-//    an incremental sync after one Service's endpoints changed, in a scratch
-//    node namespace;
+//    endpoints each: the TypeScript build, the full transaction (first sync)
+//    as the proxy sends it (one netlink batch) and, as the peer, the same
+//    transaction through `nft -f`, and an incremental sync after one
+//    Service's endpoints changed, in a scratch node namespace;
 // 2. connection latency to a ClusterIP with 10 Services programmed versus
 //    10 000 (it must stay flat: the lookup is one verdict map), TCP connects
 //    from a client namespace to a server namespace through the node;
@@ -13,12 +14,15 @@
 //    resourceVersion it applied on its Node), p50 / p99.
 //
 //   npx tsx scripts/bench/proxy.ts [--sizes 1000,5000,10000] [--connects 2000] [--samples 100] [--skip-cluster]
+//
+// Parts 1 and 2 run in a child process inside the scratch node namespace
+// (`--in-node`): the proxy's netlink socket belongs to its process's namespace.
 import { spawn } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { ipBatch } from '../../dataplane/exec/ip.ts'
-import { runCommand, setRunner } from '../../dataplane/exec/run-command.ts'
+import { runCommand } from '../../dataplane/exec/run-command.ts'
 import { listNetns } from '../../dataplane/netns/netns.ts'
-import { Proxier } from '../../dataplane/proxy/proxier.ts'
+import { nftScriptApplier, Proxier } from '../../dataplane/proxy/proxier.ts'
 import type { ProxyServicePort } from '../../dataplane/proxy/ruleset.ts'
 
 const { values } = parseArgs({
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     connects: { type: 'string', default: '2000' },
     samples: { type: 'string', default: '100' },
     'skip-cluster': { type: 'boolean', default: false },
+    'in-node': { type: 'boolean', default: false },
   },
 })
 const sizes = values.sizes.split(',').map(Number)
@@ -45,8 +50,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 }
 
-// Every nft of the Proxier runs in the scratch node namespace, never in the root one.
-const rootRunner = setRunner((argv, options) => runCommand(argv[0] === 'nft' || argv[0] === 'conntrack' ? ['ip', 'netns', 'exec', NODE, ...argv] : argv, options))
 
 function services(n: number, endpointsEach: number): ProxyServicePort[] {
   const out: ProxyServicePort[] = []
@@ -79,16 +82,17 @@ async function teardown(): Promise<void> {
 
 async function rulesetFigures(): Promise<void> {
   console.log('# ruleset: build + apply (10 endpoints per Service)')
-  console.log('services  build     full apply  change (1 svc)  script')
+  console.log('services  build     full apply (netlink)  same via nft -f  change (1 svc)        full sync (build + apply)')
   const config = { clusterCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', localPodCidr: '10.244.1.0/24', podBridge: 'cni0' }
   for (const n of sizes) {
-    const proxier = new Proxier(TABLE, config)
     const ports = services(n, 10)
+    const viaNft = await new Proxier(TABLE, config, nftScriptApplier).sync(ports)
+    const proxier = new Proxier(TABLE, config)
     const full = await proxier.sync(ports)
     const changed = ports.map((p, i) => (i === Math.floor(n / 2) ? { ...p, endpoints: p.endpoints.slice(1) } : p))
     const change = await proxier.sync(changed)
     fullApplyMs.set(n, full.applyMs)
-    console.log(`${String(n).padEnd(8)}  ${ms(full.buildMs).padEnd(8)}  ${ms(full.applyMs).padEnd(10)}  ${(ms(change.buildMs) + " + " + ms(change.applyMs)).padEnd(14)}  ${(full.bytes / 1e6).toFixed(1)} MB full, ${change.bytes} B change`)
+    console.log(`${String(n).padEnd(8)}  ${ms(full.buildMs).padEnd(8)}  ${ms(full.applyMs).padEnd(20)}  ${`${ms(viaNft.applyMs)} (${(viaNft.applyMs / full.applyMs).toFixed(1)}x)`.padEnd(15)}  ${(ms(change.buildMs) + ' + ' + ms(change.applyMs)).padEnd(20)}  ${ms(full.buildMs + full.applyMs)} (${full.commands} commands)`)
     await proxier.delete()
   }
   // kube-proxy's layout grows much worse than linearly on this kernel: measured at the smallest size.
@@ -108,9 +112,9 @@ async function kubeProxyLayout(n: number): Promise<void> {
   })
   lines.push('  chain nat-prerouting {', '    type nat hook prerouting priority dstnat; policy accept;', '    ip daddr . meta l4proto . th dport vmap @service-ips', '  }', '}', '')
   const started = performance.now()
-  await runCommand(['ip', 'netns', 'exec', NODE, 'nft', '-f', '-'], { input: lines.join('\n') })
+  await runCommand(['nft', '-f', '-'], { input: lines.join('\n') })
   const applyMs = performance.now() - started
-  await runCommand(['ip', 'netns', 'exec', NODE, 'nft', 'delete', 'table', 'ip', TABLE])
+  await runCommand(['nft', 'delete', 'table', 'ip', TABLE])
   console.log(`peer: kube-proxy's layout, ${n} Services x 10 endpoints: full apply ${ms(applyMs)} (ours is measured above; ratio peer/ours printed below)`)
   lastPeerApplyMs = applyMs
 }
@@ -158,16 +162,22 @@ async function connectLatency(): Promise<void> {
   }
 }
 
+/** Parts 1 and 2, in the scratch node namespace. */
+async function inNode(): Promise<void> {
+  await rulesetFigures()
+  const n = Math.min(...sizes)
+  console.log(`full apply at ${n} Services: kube-proxy's layout takes ${(lastPeerApplyMs / (fullApplyMs.get(n) ?? NaN)).toFixed(1)}x ours`)
+  await connectLatency()
+}
+
 async function main(): Promise<void> {
   await topology()
   try {
-    await rulesetFigures()
-    const n = Math.min(...sizes)
-    console.log(`full apply at ${n} Services: kube-proxy's layout takes ${(lastPeerApplyMs / (fullApplyMs.get(n) ?? NaN)).toFixed(1)}x ours`)
-    await connectLatency()
+    const child = spawn('ip', ['netns', 'exec', NODE, process.execPath, ...process.execArgv, process.argv[1] as string, ...process.argv.slice(2), '--in-node'], { stdio: 'inherit' })
+    const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+    if (code !== 0) throw new Error(`the in-node part of the benchmark exited ${code}`)
   } finally {
     await teardown()
-    setRunner(rootRunner)
   }
   if (!values['skip-cluster']) {
     const { programmingLatency } = await import('./proxy-programming.ts')
@@ -175,4 +185,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+await (values['in-node'] ? inNode() : main())

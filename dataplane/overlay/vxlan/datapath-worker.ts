@@ -25,7 +25,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { RX, RX_DROP, TX, TX_DROP } from './counters.ts'
 import { DecapPath, type FrameSink, MAX_WRITE_PARTS, RECV_HEADROOM } from './decap-path.ts'
 import { type DatagramSink, EncapPath } from './encap-path.ts'
-import { EAGAIN, EINTR, errnoText, type Libc, libc, MSG_DONTWAIT, POLLIN } from './libc.ts'
+import { EAGAIN, EINTR, errnoText, type Libc, libc, MSG_DONTWAIT, POLLIN } from '../../native/libc.ts'
 import { RecvVector, SendVector } from './mmsg.ts'
 import { publishedSequence, readPublishedPeers, type PeerTable } from './peer-table.ts'
 

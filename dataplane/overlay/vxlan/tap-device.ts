@@ -14,7 +14,7 @@ import { closeSync } from 'node:fs'
 import {
   errnoText, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, type Libc, O_CLOEXEC, O_NONBLOCK, O_RDWR, TUN_F_CSUM, TUN_F_TSO_ECN, TUN_F_TSO4,
   TUNSETIFF, TUNSETOFFLOAD,
-} from './libc.ts'
+} from '../../native/libc.ts'
 
 export interface TapOffloads {
   /** Frames carry a virtio_net_hdr. */

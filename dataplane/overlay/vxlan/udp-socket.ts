@@ -13,7 +13,7 @@ import { closeSync } from 'node:fs'
 import {
   AF_INET, errnoText, type Libc, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_CLOEXEC, SOCK_DGRAM, SOL_SOCKET,
   SOL_UDP, UDP_GRO, UDP_SEGMENT,
-} from './libc.ts'
+} from '../../native/libc.ts'
 import { ipv4ToU32 } from './mmsg.ts'
 
 export interface UdpSocket {

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { buildRuleset, serviceChainName, slotRangeSize, type ProxyServicePort } from '../../../dataplane/proxy/ruleset.ts'
+import { buildRuleset, mapDeclarations, serviceChainName, slotRangeSize, type ProxyServicePort } from '../../../dataplane/proxy/ruleset.ts'
 import { SlotAllocator } from '../../../dataplane/proxy/slot-ranges.ts'
-import { renderChanges, renderFull } from '../../../dataplane/proxy/transaction.ts'
+import { changeCommands, fullCommands, renderScript } from '../../../dataplane/proxy/transaction.ts'
 
 const config = { clusterCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', localPodCidr: '10.244.1.0/24', podBridge: 'cni0' }
 const TABLE = 'kw-t-proxy'
@@ -116,11 +116,14 @@ t.test('slot ranges: powers of two, stable across syncs, reused when freed', asy
 t.test('a full render declares everything; the change script moves one ruleset to the next', async t => {
   const slots = new SlotAllocator()
   const a = build([port(), port({ name: 'api', clusterIP: '10.96.0.6', affinitySeconds: 10 })], slots)
-  const full = renderFull(TABLE, [a])
-  t.match(full, /^table ip kw-t-proxy\ndelete table ip kw-t-proxy\ntable ip kw-t-proxy \{\n/)
-  t.match(full, /map service-ips \{\n    type ipv4_addr \. inet_proto \. inet_service : verdict\n    elements = \{ /)
-  t.match(full, /chain nat-prerouting \{\n    type nat hook prerouting priority dstnat; policy accept;\n    jump services\n  \}/)
+  const full = renderScript(TABLE, fullCommands([a]))
+  t.match(full, /^table ip kw-t-proxy\ndelete table ip kw-t-proxy\ntable ip kw-t-proxy\n/)
+  t.match(full, /\nadd map ip kw-t-proxy service-ips \{ type ipv4_addr \. inet_proto \. inet_service : verdict; \}\nadd element ip kw-t-proxy service-ips \{ /)
+  t.match(full, /\nadd chain ip kw-t-proxy nat-prerouting \{ type nat hook prerouting priority dstnat; policy accept; \}\n/)
+  t.match(full, /\nadd rule ip kw-t-proxy nat-prerouting jump services\n/)
+  t.ok(full.indexOf('add chain ip kw-t-proxy endpoint-dnat') < full.indexOf('add element ip kw-t-proxy service-ips'), 'chains come before the map elements that go to them')
 
+  const renderChanges = (table: string, x: typeof a, y: typeof a) => renderScript(table, changeCommands(x, y, mapDeclarations()))
   t.equal(renderChanges(TABLE, a, a), '', 'nothing changed: nothing to do')
 
   // One endpoint added to web, api removed.

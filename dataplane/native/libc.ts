@@ -1,10 +1,11 @@
-// The encapsulator's only native binding: a handful of libc calls through
-// koffi (FFI with prebuilt binaries, no compiler).
+// kubewire's only native binding: a handful of libc calls through koffi (FFI
+// with prebuilt binaries, no compiler), shared by the VXLAN data path, the
+// DNS server's batched UDP and the proxy's nf_tables netlink socket.
 //
 // Why: Node has no ioctl (needed for TUNSETIFF / TUNSETOFFLOAD on a TAP), no
-// sendmmsg/recvmmsg, and its dgram sockets cannot set UDP_SEGMENT or
-// UDP_GRO; those calls are what make a user-space VXLAN path fast (see
-// shared/notes/vxlan-userspace.md). Everything else, all packet logic
+// sendmmsg/recvmmsg, its dgram sockets cannot set UDP_SEGMENT or UDP_GRO
+// (what makes a user-space VXLAN path fast, see
+// shared/notes/vxlan-userspace.md), and it has no netlink sockets. Everything else, all packet logic
 // included, stays in TypeScript; this module only declares functions and
 // constants and never interprets packets.
 //
@@ -27,6 +28,11 @@ export const EINVAL = 22
 export const AF_INET = 2
 export const SOCK_DGRAM = 2
 export const SOCK_CLOEXEC = 0x80000
+export const SOCK_RAW = 3
+export const AF_NETLINK = 16
+export const NETLINK_NETFILTER = 12
+export const SOL_NETLINK = 270
+export const NETLINK_CAP_ACK = 10
 export const SOL_SOCKET = 1
 export const SO_REUSEADDR = 2
 export const SO_SNDBUF = 7
@@ -63,6 +69,7 @@ export interface Libc {
   bind(fd: number, addr: number, addrLen: number): number
   setsockopt(fd: number, level: number, name: number, value: number, valueLen: number): number
   getsockopt(fd: number, level: number, name: number, value: number, valueLenPtr: number): number
+  recv(fd: number, buf: number, len: number, flags: number): number
   sendmmsg(fd: number, vec: number, vlen: number, flags: number): number
   recvmmsg(fd: number, vec: number, vlen: number, flags: number, timeout: number): number
   poll(fds: number, nfds: number, timeoutMs: number): number
@@ -93,6 +100,7 @@ export function libc(): Libc {
   const bind = lib.func('int bind(int fd, uintptr_t addr, uint32_t len)')
   const setsockopt = lib.func('int setsockopt(int fd, int level, int name, uintptr_t value, uint32_t len)')
   const getsockopt = lib.func('int getsockopt(int fd, int level, int name, uintptr_t value, uintptr_t len)')
+  const recv = lib.func('intptr_t recv(int fd, uintptr_t buf, size_t len, int flags)')
   const sendmmsg = lib.func('int sendmmsg(int fd, uintptr_t vec, unsigned int vlen, int flags)')
   const recvmmsg = lib.func('int recvmmsg(int fd, uintptr_t vec, unsigned int vlen, int flags, uintptr_t timeout)')
   const poll = lib.func('int poll(uintptr_t fds, unsigned long nfds, int timeout)')
@@ -108,6 +116,7 @@ export function libc(): Libc {
     bind: (fd, addr, len) => bind(fd, addr, len) as number,
     setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
     getsockopt: (fd, level, name, value, len) => getsockopt(fd, level, name, value, len) as number,
+    recv: (fd, buf, len, flags) => recv(fd, buf, len, flags) as number,
     sendmmsg: (fd, vec, vlen, flags) => sendmmsg(fd, vec, vlen, flags) as number,
     recvmmsg: (fd, vec, vlen, flags, timeout) => recvmmsg(fd, vec, vlen, flags, timeout) as number,
     poll: (fds, nfds, timeout) => poll(fds, nfds, timeout) as number,
