@@ -3,15 +3,16 @@
 // namespaces, detached from the caller, output appended to its log file; its
 // volumes are bind-mounted in its private mount namespace. The outermost
 // process (`unshare`, which waits for the container) is the handle kept;
-// the container init (container-init.sh) is its only child.
+// the container init (container-init.sh) is its only child. It is started
+// with posix_spawn (native/spawn.ts), not by forking the agent.
 //
 // Stopping is graceful: SIGTERM to the init, which forwards it; SIGKILL of the
 // outer process after the grace period (`--kill-child` takes the whole PID
 // namespace with it).
-import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { KubewireError } from '../errors.ts'
+import { spawnDetached } from '../native/spawn.ts'
 import { childPids, isAlive, pidsInNetns } from '../netns/netns.ts'
 
 const CONTAINER_INIT = fileURLToPath(new URL('./container-init.sh', import.meta.url))
@@ -42,20 +43,19 @@ export function startContainer(spec: ContainerSpec): Promise<number> {
   const log = openSync(spec.logPath, 'a', 0o600)
   const mountArgs = spec.mounts.flatMap(m => [m.source, m.target, m.readOnly ? 'ro' : 'rw'])
   const argv = [
-    'netns', 'exec', spec.podNetns,
+    'ip', 'netns', 'exec', spec.podNetns,
     'unshare', '--uts', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child',
     '--', '/bin/sh', CONTAINER_INIT, spec.hostname, spec.exitPath, spec.workingDir ?? '', String(spec.mounts.length), ...mountArgs,
     ...spec.argv,
   ]
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', argv, { detached: true, stdio: ['ignore', log, log], env: spec.env })
+  // posix_spawn, not child_process.spawn: no fork of the (large) agent per container (native/spawn.ts).
+  try {
+    return Promise.resolve(spawnDetached(argv, spec.env, log))
+  } catch (e) {
+    return Promise.reject(new KubewireError('ESPAWN', `cannot start a container in ${spec.podNetns}: ${(e as Error).message}`))
+  } finally {
     closeSync(log)
-    child.once('error', e => reject(new KubewireError('ESPAWN', `cannot start a container in ${spec.podNetns}: ${e.message}`)))
-    child.once('spawn', () => {
-      child.unref()
-      resolve(child.pid as number)
-    })
-  })
+  }
 }
 
 /** The container's init (pid 1 of its PID namespace): the only child of the outer process. */
