@@ -13,6 +13,8 @@
 // signals survive exec) and none blocked. Node's own SIGCHLD handling only
 // waits for the children it spawned, so these are reaped here: each pid is
 // kept until waitpid() collects it, by a timer that runs while any is left.
+import { closeSync } from 'node:fs'
+import { constants } from 'node:os'
 import koffi from 'koffi'
 import { KubewireError } from '../errors.ts'
 
@@ -20,6 +22,7 @@ const POSIX_SPAWN_SETSIGDEF = 0x04
 const POSIX_SPAWN_SETSIGMASK = 0x08
 const POSIX_SPAWN_SETSID = 0x80
 const O_RDONLY = 0
+const O_CLOEXEC = 0x80000
 const WNOHANG = 1
 const SIGKILL = 9
 const SIGSTOP = 19
@@ -43,6 +46,8 @@ interface Spawner {
   sigAddSet(set: Buffer, signal: number): number
   spawnp(pid: Int32Array, file: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]): number
   waitpid(pid: number, status: Int32Array, options: number): number
+  pipe2(fds: Int32Array, flags: number): number
+  errno(): number
   strerror(errnum: number): string
 }
 
@@ -65,11 +70,13 @@ function spawner(): Spawner {
   const sigAddSet = f('int sigaddset(void *set, int signum)')
   const spawnp = f('int posix_spawnp(_Out_ int *pid, const char *file, const void *actions, const void *attr, const char **argv, const char **envp)')
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int options)')
+  const pipe2 = f('int pipe2(_Out_ int *fds, int flags)')
   const strerror = lib.func('const char *strerror(int errnum)') as (errnum: number) => string
   loaded = {
     fileActionsInit, fileActionsAddOpen, fileActionsAddDup2, fileActionsDestroy,
     attrInit, attrSetFlags, attrSetSigDefault, attrSetSigMask, attrDestroy,
-    sigEmptySet, sigAddSet, spawnp, waitpid,
+    sigEmptySet, sigAddSet, spawnp, waitpid, pipe2,
+    errno: () => koffi.errno(),
     strerror: errnum => String(strerror(errnum)),
   }
   return loaded
@@ -91,6 +98,76 @@ export function reapSpawned(): void {
 
 /** Start `argv` (found on PATH) detached with exactly `env`, output on `outFd`; returns its pid once it runs. */
 export function spawnDetached(argv: readonly string[], env: Record<string, string>, outFd: number): number {
+  const pid = posixSpawn(argv, env, { stdin: null, stdout: outFd, stderr: outFd }, true)
+  unreaped.add(pid)
+  reaper ??= setInterval(reapSpawned, REAP_EVERY_MS).unref()
+  return pid
+}
+
+export interface PipedChild {
+  pid: number
+  /** The parent's ends: write to stdin, read stdout and stderr. */
+  stdin: number
+  stdout: number
+  stderr: number
+}
+
+/** Start `argv` (found on PATH) with the caller's environment and pipes on its stdin, stdout and stderr; wait for it with waitExit. */
+export function spawnPiped(argv: readonly string[]): PipedChild {
+  const s = spawner()
+  const pipes = [0, 1, 2].map(() => {
+    const fds = new Int32Array(2)
+    if (s.pipe2(fds, O_CLOEXEC) !== 0) throw new KubewireError('ESPAWN', `cannot make a pipe for ${argv[0]}: ${s.strerror(s.errno())}`)
+    return { read: fds[0] as number, write: fds[1] as number }
+  })
+  const [stdin, stdout, stderr] = pipes as [Pipe, Pipe, Pipe]
+  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))
+  try {
+    const pid = posixSpawn(argv, env, { stdin: stdin.read, stdout: stdout.write, stderr: stderr.write }, false)
+    return { pid, stdin: stdin.write, stdout: stdout.read, stderr: stderr.read }
+  } catch (e) {
+    for (const fd of [stdin.write, stdout.read, stderr.read]) closeSync(fd)
+    throw e
+  } finally {
+    closeSync(stdin.read)
+    closeSync(stdout.write)
+    closeSync(stderr.write)
+  }
+}
+
+interface Pipe {
+  read: number
+  write: number
+}
+
+export interface ExitStatus {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** Resolves with how a spawnPiped child ended (polls waitpid without blocking, a few ms apart). */
+export async function waitExit(pid: number): Promise<ExitStatus> {
+  const s = spawner()
+  const status = new Int32Array(1)
+  let delay = 1
+  for (;;) {
+    const rc = s.waitpid(pid, status, WNOHANG)
+    if (rc === pid) return decodeWaitStatus(status[0] as number)
+    if (rc < 0) throw new KubewireError('ECHILD', `cannot wait for process ${pid}: ${s.strerror(s.errno())}`)
+    await new Promise(r => setTimeout(r, delay))
+    delay = Math.min(delay * 2, 50)
+  }
+}
+
+/** A waitpid() status as Node reports a child's end. */
+export function decodeWaitStatus(status: number): ExitStatus {
+  const termSignal = status & 0x7f
+  if (termSignal === 0) return { exitCode: (status >> 8) & 0xff, signal: null }
+  const name = Object.entries(constants.signals).find(([, n]) => n === termSignal)?.[0] as NodeJS.Signals | undefined
+  return { exitCode: null, signal: name ?? 'SIGKILL' }
+}
+
+function posixSpawn(argv: readonly string[], env: Record<string, string>, stdio: { stdin: number | null; stdout: number; stderr: number }, newSession: boolean): number {
   const [file] = argv
   if (file === undefined) throw new KubewireError('EBADCMD', 'no command to run')
   const s = spawner()
@@ -101,25 +178,34 @@ export function spawnDetached(argv: readonly string[], env: Record<string, strin
   s.fileActionsInit(actions)
   s.attrInit(attr)
   try {
-    s.fileActionsAddOpen(actions, 0, '/dev/null', O_RDONLY, 0)
-    s.fileActionsAddDup2(actions, outFd, 1)
-    s.fileActionsAddDup2(actions, outFd, 2)
+    if (stdio.stdin === null) s.fileActionsAddOpen(actions, 0, '/dev/null', O_RDONLY, 0)
+    else s.fileActionsAddDup2(actions, stdio.stdin, 0)
+    s.fileActionsAddDup2(actions, stdio.stdout, 1)
+    s.fileActionsAddDup2(actions, stdio.stderr, 2)
     s.sigEmptySet(defaults)
     for (let signal = 1; signal < 32; signal++) if (signal !== SIGKILL && signal !== SIGSTOP) s.sigAddSet(defaults, signal)
     s.sigEmptySet(none)
     s.attrSetSigDefault(attr, defaults)
     s.attrSetSigMask(attr, none)
-    s.attrSetFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+    s.attrSetFlags(attr, (newSession ? POSIX_SPAWN_SETSID : 0) | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
     const pid = new Int32Array(1)
     const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`)
     const rc = s.spawnp(pid, file, actions, attr, [...argv, null], [...envp, null])
-    if (rc !== 0) throw new KubewireError('ESPAWN', `cannot start ${file}: ${s.strerror(rc)}`)
-    const child = pid[0] as number
-    unreaped.add(child)
-    reaper ??= setInterval(reapSpawned, REAP_EVERY_MS).unref()
-    return child
+    if (rc !== 0) throw new SpawnError(file, rc, s.strerror(rc))
+    return pid[0] as number
   } finally {
     s.fileActionsDestroy(actions)
     s.attrDestroy(attr)
+  }
+}
+
+/** posix_spawn refused: `errno` is ENOENT (2) when the program is not on PATH. */
+export class SpawnError extends KubewireError {
+  constructor(
+    readonly file: string,
+    readonly errno: number,
+    text: string,
+  ) {
+    super('ESPAWN', `cannot start ${file}: ${text}`)
   }
 }
