@@ -3,6 +3,7 @@
 // runs one PodWorker per pod bound to this node, fed by an informer on
 // `spec.nodeName=<node>`. On start it adopts pods it already runs (their
 // runtime records) and removes sandboxes of pods the API no longer has.
+// Events go out through one queue, one write at a time (event-queue.ts).
 import { readdirSync } from 'node:fs'
 import { cpus, totalmem, release } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { isNotFound } from '../api/status-error.ts'
 import { type ApiClient, type Informer, type KubeObject, type ListOptions, RESOURCES, type ResourceRef } from '../client/api-client.ts'
 import { readJsonFile } from '../../dataplane/util/json-file.ts'
 import { stopProcessesInNetns } from '../../dataplane/process/container.ts'
+import { EventQueue } from './event-queue.ts'
 import type { Pod } from './pod-spec.ts'
 import type { PodStatus } from './pod-status.ts'
 import { PodWorker, type PodRuntimeRecord, type WorkerApi, type WorkerNode } from './pod-worker.ts'
@@ -35,9 +37,14 @@ export class Kubelet {
   private pods: Informer<Pod> | undefined
   private heartbeat: NodeJS.Timeout | undefined
   private readonly log: (line: string) => void
+  private readonly events: EventQueue<KubeObject>
 
   constructor(private readonly options: KubeletOptions) {
     this.log = options.log ?? (() => {})
+    this.events = new EventQueue(
+      event => this.writeEvent(event),
+      dropped => this.log(`event queue full: ${dropped} events dropped`),
+    )
   }
 
   async start(): Promise<void> {
@@ -136,31 +143,36 @@ export class Kubelet {
           throw e
         }
       },
-      event: (pod, type, reason, message) => void this.event(pod, type, reason, message),
+      event: (pod, type, reason, message) => this.event(pod, type, reason, message),
     }
   }
 
-  private async event(pod: Pod, type: string, reason: string, message: string): Promise<void> {
+  private event(pod: Pod, type: string, reason: string, message: string): void {
     const now = new Date().toISOString()
     const name = pod.metadata.name as string
+    this.events.push({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${name}.`, namespace: pod.metadata.namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+      reason,
+      message,
+      type,
+      source: { component: 'kubelet', host: this.options.node.nodeName },
+      reportingComponent: 'kubelet',
+      reportingInstance: this.options.node.nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    })
+  }
+
+  private async writeEvent(event: KubeObject): Promise<void> {
     try {
-      await this.options.client.create(RESOURCES.events, pod.metadata.namespace, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${name}.`, namespace: pod.metadata.namespace },
-        involvedObject: { apiVersion: 'v1', kind: 'Pod', name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
-        reason,
-        message,
-        type,
-        source: { component: 'kubelet', host: this.options.node.nodeName },
-        reportingComponent: 'kubelet',
-        reportingInstance: this.options.node.nodeName,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      })
+      await this.options.client.create(RESOURCES.events, event.metadata.namespace, event)
     } catch (e) {
-      this.log(`event ${reason} for ${name} not recorded: ${(e as Error).message}`)
+      const { reason, involvedObject } = event as { reason?: string; involvedObject?: { name?: string } }
+      this.log(`event ${reason} for ${involvedObject?.name} not recorded: ${(e as Error).message}`)
     }
   }
 
