@@ -23,7 +23,7 @@ import { type ContainerState, type ObservedContainer, type PodCondition, podStat
 import { type ContainerSpec, type Pod, probeAction } from './pod-spec.ts'
 import { loadPodDnsSource, podDnsFiles, type PodDnsFiles, podUtsHostname } from './pod-dns.ts'
 import { RestartBackoff, shouldRestart } from './restart-backoff.ts'
-import { loadInClusterSource, podCredentials, type PodCredentials } from './service-account.ts'
+import { loadInClusterSource, podCredentials, type PodCredentials, serviceAccountDir } from './service-account.ts'
 import type { SandboxBatcher } from './sandbox-batcher.ts'
 import { containerMounts, prepareVolumes, VolumeError } from './volumes.ts'
 import { claimVolumeDir } from '../cluster/cluster-files.ts'
@@ -232,7 +232,7 @@ export class PodWorker {
         this.record.ip = await this.node.sandboxes.create({ owner: this.ownerKey(), netns: this.record.netns, veth: this.record.veth })
         this.save()
       }
-      this.credentials = podCredentials(this.pod, this.podDir(), loadInClusterSource(this.node.cluster))
+      this.credentials = podCredentials(this.pod, serviceAccountDir(this.node.runDir, this.record.namespace), loadInClusterSource(this.node.cluster))
       this.dnsFiles = podDnsFiles(this.pod, this.podDir(), this.record.ip, loadPodDnsSource(this.node.cluster))
       const namespace = this.record.namespace
       this.volumes = await prepareVolumes(this.pod, this.podDir(), name => this.api.configMapData(namespace, name), {

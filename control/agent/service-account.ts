@@ -10,8 +10,9 @@
 //   `ca.crt` (the cluster CA) and `namespace`. A container that mounts a
 //   volume of its own at that path keeps it, as with Kubernetes' admission.
 // The pure parts decide what a pod gets; podCredentials writes the files into
-// the pod's directory (removed with the pod) and hands out the mounts.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+// the node's directory for the namespace (serviceAccountDir, under the node's
+// runtime directory, removed with the cluster) and hands out the mounts.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Mount } from '../../dataplane/process/container.ts'
 import { ensureMountpoint } from '../../dataplane/process/mountpoints.ts'
@@ -90,14 +91,25 @@ export function loadInClusterSource(cluster: string): InClusterSource {
   return source
 }
 
-/** Writes the pod's service-account directory (under its pod directory) and returns its env and mounts. */
-export function podCredentials(pod: Pod, podDir: string, source: InClusterSource): PodCredentials {
+const written = new Map<string, string>()
+
+/**
+ * Writes the service-account directory `dir` (unless this process wrote the
+ * same files there already) and returns the pod's env and mounts. The files
+ * depend on the namespace only (the token is the namespace's), so a node keeps
+ * one read-only directory a namespace for all its pods: four files and two
+ * directories fewer to create a pod.
+ */
+export function podCredentials(pod: Pod, dir: string, source: InClusterSource): PodCredentials {
   const env = inClusterEnv(source)
   const files = serviceAccountFiles(pod, source)
   if (files === undefined) return { env, mounts: () => [] }
-  const dir = join(podDir, 'volumes', 'kube-api-access')
-  mkdirSync(dir, { recursive: true })
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content, { mode: 0o644 })
+  const content = JSON.stringify(files)
+  if (written.get(dir) !== content || !existsSync(dir)) {
+    mkdirSync(dir, { recursive: true })
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 })
+    written.set(dir, content)
+  }
   return {
     env,
     mounts(container, ledger) {
@@ -107,4 +119,9 @@ export function podCredentials(pod: Pod, podDir: string, source: InClusterSource
       return [mount]
     },
   }
+}
+
+/** A node's service-account directory for the pods of `namespace`. */
+export function serviceAccountDir(nodeRunDir: string, namespace: string): string {
+  return join(nodeRunDir, 'serviceaccount', namespace)
 }

@@ -13,6 +13,7 @@ import {
   podCredentials,
   SERVICE_ACCOUNT_MOUNT_PATH,
   serviceAccountFiles,
+  serviceAccountDir,
   serviceAccountMount,
 } from '../../../control/agent/service-account.ts'
 import { verifyServiceAccountToken } from '../../../control/apiserver/tls/service-account-token.ts'
@@ -51,17 +52,24 @@ t.test('the mount is read-only at the well-known path; a container\'s own mount 
   t.equal(serviceAccountMount(own, '/state/pod/sa'), undefined)
 })
 
-t.test('podCredentials writes the files into the pod directory', async t => {
+t.test('podCredentials writes the files into the namespace\'s directory, once', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'kubewire-sa-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const credentials = podCredentials(pod(), dir, source)
+  const saDir = serviceAccountDir(dir, 'shop')
+  t.equal(saDir, join(dir, 'serviceaccount', 'shop'))
+  const credentials = podCredentials(pod(), saDir, source)
   t.same(credentials.env, inClusterEnv(source))
-  const saDir = join(dir, 'volumes', 'kube-api-access')
   t.equal(readFileSync(join(saDir, 'namespace'), 'utf8'), 'shop')
   t.equal(readFileSync(join(saDir, 'ca.crt'), 'utf8'), source.caCert)
   t.equal(statSync(join(saDir, 'token')).mode & 0o777, 0o644)
   const own = { name: 'c', image: 'x', volumeMounts: [{ name: 'mine', mountPath: SERVICE_ACCOUNT_MOUNT_PATH }] }
   t.same(credentials.mounts(own, join(dir, 'ledger')), [], 'no mountpoint made for a container that brings its own')
+  const before = statSync(join(saDir, 'token')).ino
+  podCredentials(pod(), saDir, source)
+  t.equal(statSync(join(saDir, 'token')).ino, before, 'the next pod of the namespace reuses the files')
+  rmSync(saDir, { recursive: true })
+  podCredentials(pod(), saDir, source)
+  t.equal(readFileSync(join(saDir, 'namespace'), 'utf8'), 'shop', 'made again when removed')
   const optedOut = podCredentials(pod({ automountServiceAccountToken: false }), join(dir, 'other'), source)
   t.same(optedOut.env, inClusterEnv(source), 'the variables come anyway')
   t.same(optedOut.mounts({ name: 'c', image: 'x' }, join(dir, 'ledger')), [])
