@@ -346,6 +346,7 @@ export class PodWorker {
       mounts,
       logPath,
       exitPath: this.exitPath(c.spec.name),
+      mountTablePath: join(this.podRunDir(), `${c.spec.name}.fstab`),
     })
     const startedAt = new Date().toISOString()
     c.record.pid = pid

@@ -13,7 +13,7 @@
 // signals survive exec) and none blocked. Node's own SIGCHLD handling only
 // waits for the children it spawned, so these are reaped here: each pid is
 // kept until waitpid() collects it, by a timer that runs while any is left.
-import { closeSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { constants } from 'node:os'
 import koffi from 'koffi'
 import { KubewireError } from '../errors.ts'
@@ -23,6 +23,7 @@ const POSIX_SPAWN_SETSIGMASK = 0x08
 const POSIX_SPAWN_SETSID = 0x80
 const O_RDONLY = 0
 const O_CLOEXEC = 0x80000
+const CLONE_NEWNET = 0x40000000
 const WNOHANG = 1
 const SIGKILL = 9
 const SIGSTOP = 19
@@ -47,6 +48,7 @@ interface Spawner {
   spawnp(pid: Int32Array, file: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]): number
   waitpid(pid: number, status: Int32Array, options: number): number
   pipe2(fds: Int32Array, flags: number): number
+  setns(fd: number, nstype: number): number
   errno(): number
   strerror(errnum: number): string
 }
@@ -71,11 +73,12 @@ function spawner(): Spawner {
   const spawnp = f('int posix_spawnp(_Out_ int *pid, const char *file, const void *actions, const void *attr, const char **argv, const char **envp)')
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int options)')
   const pipe2 = f('int pipe2(_Out_ int *fds, int flags)')
+  const setns = f('int setns(int fd, int nstype)')
   const strerror = lib.func('const char *strerror(int errnum)') as (errnum: number) => string
   loaded = {
     fileActionsInit, fileActionsAddOpen, fileActionsAddDup2, fileActionsDestroy,
     attrInit, attrSetFlags, attrSetSigDefault, attrSetSigMask, attrDestroy,
-    sigEmptySet, sigAddSet, spawnp, waitpid, pipe2,
+    sigEmptySet, sigAddSet, spawnp, waitpid, pipe2, setns,
     errno: () => koffi.errno(),
     strerror: errnum => String(strerror(errnum)),
   }
@@ -96,9 +99,14 @@ export function reapSpawned(): void {
   }
 }
 
-/** Start `argv` (found on PATH) detached with exactly `env`, output on `outFd`; returns its pid once it runs. */
-export function spawnDetached(argv: readonly string[], env: Record<string, string>, outFd: number): number {
-  const pid = posixSpawn(argv, env, { stdin: null, stdout: outFd, stderr: outFd }, true)
+/**
+ * Start `argv` (found on PATH) detached with exactly `env`, output on `outFd`,
+ * in the network namespace `netns` (a path such as /run/netns/NAME) when
+ * given; returns its pid once it runs.
+ */
+export function spawnDetached(argv: readonly string[], env: Record<string, string>, outFd: number, netns?: string): number {
+  const start = () => posixSpawn(argv, env, { stdin: null, stdout: outFd, stderr: outFd }, true)
+  const pid = netns === undefined ? start() : inNetns(netns, start)
   unreaped.add(pid)
   reaper ??= setInterval(reapSpawned, REAP_EVERY_MS).unref()
   return pid
@@ -132,6 +140,35 @@ export function spawnPiped(argv: readonly string[]): PipedChild {
     closeSync(stdin.read)
     closeSync(stdout.write)
     closeSync(stderr.write)
+  }
+}
+
+let ownNetns: number | undefined
+
+/**
+ * Run `fn` with this thread in the network namespace at `path`, then back.
+ * setns() moves only the calling thread (Node's main thread here; libuv's
+ * threads stay), and a child it spawns meanwhile starts in that namespace:
+ * what `nsenter --net` would do, without its process. Nothing else runs on
+ * the thread in between (`fn` is synchronous). Should the way back fail, the
+ * process exits: its next connections would be made in the pod's namespace.
+ */
+export function inNetns<T>(path: string, fn: () => T): T {
+  const s = spawner()
+  ownNetns ??= openSync('/proc/thread-self/ns/net', 'r')
+  const target = openSync(path, 'r')
+  try {
+    if (s.setns(target, CLONE_NEWNET) !== 0) throw new KubewireError('ENETNS', `cannot enter network namespace ${path}: ${s.strerror(s.errno())}`)
+    try {
+      return fn()
+    } finally {
+      if (s.setns(ownNetns, CLONE_NEWNET) !== 0) {
+        process.stderr.write(`kubewire: cannot return from network namespace ${path}: ${s.strerror(s.errno())}; exiting\n`)
+        process.exit(70)
+      }
+    }
+  } finally {
+    closeSync(target)
   }
 }
 

@@ -1,13 +1,14 @@
 # Container init: pid 1 of a container's PID namespace (started by
 # `unshare --uts --mount --pid --fork` inside the pod's network namespace).
+# Mounts the pod's /sys (sysfs shows the network namespace of its mounter).
 # Sets the hostname in the container's own UTS namespace, bind-mounts its
 # volumes in its own mount namespace (private: nothing leaks to the host),
 # runs the command as its child and forwards TERM/INT to it (a plain command
 # as pid 1 would ignore SIGTERM without a handler), then records the exit
 # status and time in EXIT_FILE, which a restarted agent reads for containers
 # it did not start itself.
-# Usage: sh container-init.sh HOSTNAME EXIT_FILE WORKDIR MOUNT_COUNT [SOURCE TARGET rw|ro]... CMD [ARG...]
-host=$1 exitfile=$2 workdir=$3 mounts=$4
+# Usage: sh container-init.sh HOSTNAME EXIT_FILE WORKDIR FSTAB CMD [ARG...]
+host=$1 exitfile=$2 workdir=$3 fstab=$4
 shift 4
 # Traps first: pid 1 of a namespace ignores a signal it has no handler for, so
 # a TERM arriving while the volumes are mounted would otherwise be lost and the
@@ -21,18 +22,13 @@ record() {
   exit "$1"
 }
 printf %s "$host" > /proc/sys/kernel/hostname || exit 126
-# One `mount` a volume: for a read-only one, util-linux's mount does the bind
-# and the read-only remount itself (two processes a volume cost as much again).
-while [ "$mounts" -gt 0 ]; do
-  options=bind
-  [ "$3" != ro ] || options=bind,ro
-  if ! mount -o "$options" "$1" "$2"; then
-    echo "kubewire: cannot mount $1 at $2" >&2
-    exit 126
-  fi
-  shift 3
-  mounts=$((mounts - 1))
-done
+# The pod's /sys and all the volumes in one `mount --all` of the container's
+# mount table (bind or bind,ro lines, in order: util-linux binds and remounts
+# read-only itself).
+if ! mount --all --fstab "$fstab"; then
+  echo "kubewire: cannot mount what $fstab lists" >&2
+  exit 126
+fi
 if [ -n "$workdir" ] && ! cd "$workdir"; then
   echo "kubewire: cannot enter working directory $workdir" >&2
   exit 126

@@ -1,19 +1,22 @@
 // Containers as processes. Each container of a pod is started inside the pod's
 // network namespace with its own UTS (hostname = pod name), mount and PID
-// namespaces, detached from the caller, output appended to its log file; its
-// volumes are bind-mounted in its private mount namespace. The outermost
-// process (`unshare`, which waits for the container) is the handle kept;
-// the container init (container-init.sh) is its only child. It is started
-// with posix_spawn (native/spawn.ts), not by forking the agent.
+// namespaces, detached from the caller, output appended to its log file. Its
+// init mounts the pod's /sys and its volumes (bind mounts, private to its
+// mount namespace) with one `mount --all` of a mount table written for it:
+// one process, not one or two a volume (every exec costs; glibc's start-up
+// alone runs cpuid, which traps in a VM). The outermost process (`unshare`,
+// which waits for the container) is the handle kept; the container init
+// (container-init.sh) is its only child. It is started with posix_spawn from
+// the pod's network namespace (native/spawn.ts), not by forking the agent.
 //
 // Stopping is graceful: SIGTERM to the init, which forwards it; SIGKILL of the
 // outer process after the grace period (`--kill-child` takes the whole PID
 // namespace with it).
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { KubewireError } from '../errors.ts'
 import { spawnDetached } from '../native/spawn.ts'
-import { childPids, isAlive, pidsInNetns } from '../netns/netns.ts'
+import { childPids, isAlive, NETNS_DIR, pidsInNetns } from '../netns/netns.ts'
 
 const CONTAINER_INIT = fileURLToPath(new URL('./container-init.sh', import.meta.url))
 
@@ -33,6 +36,26 @@ export interface ContainerSpec {
   logPath: string
   /** Written by the init when the container exits: "<code> <finishedAt>". */
   exitPath: string
+  /** Where the container's mount table (fstab) is written for its init. */
+  mountTablePath: string
+}
+
+/** A field of an fstab line: space, tab, newline and backslash as octal escapes, as libmount reads them. */
+export function fstabField(value: string): string {
+  return value.replace(/[\\ \t\n]/g, c => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
+}
+
+/**
+ * The container's mount table, in order (`mount --all` mounts top to bottom):
+ * first a sysfs of the pod's network namespace on /sys (what `ip netns exec`
+ * would mount: /sys/class/net shows eth0), then the bind mounts. `mount --all`
+ * skips a line whose source is already mounted at its target, and the copy of
+ * the host's mounts has `sysfs` on /sys: ours is named kubewire-sysfs, which
+ * is also how it shows in the container's mount list.
+ */
+export function mountTable(mounts: readonly Mount[]): string {
+  const lines = ['kubewire-sysfs /sys sysfs rw 0 0', ...mounts.map(m => `${fstabField(m.source)} ${fstabField(m.target)} none ${m.readOnly ? 'bind,ro' : 'bind'} 0 0`)]
+  return lines.map(l => `${l}\n`).join('')
 }
 
 export const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -40,17 +63,21 @@ export const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 /** Start the container; resolves with the pid of its outermost process once it runs. */
 export function startContainer(spec: ContainerSpec): Promise<number> {
   if (spec.argv.length === 0) throw new KubewireError('EBADCMD', 'no command to run')
+  writeFileSync(spec.mountTablePath, mountTable(spec.mounts), { mode: 0o600 })
   const log = openSync(spec.logPath, 'a', 0o600)
-  const mountArgs = spec.mounts.flatMap(m => [m.source, m.target, m.readOnly ? 'ro' : 'rw'])
   const argv = [
-    'ip', 'netns', 'exec', spec.podNetns,
     'unshare', '--uts', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child',
-    '--', '/bin/sh', CONTAINER_INIT, spec.hostname, spec.exitPath, spec.workingDir ?? '', String(spec.mounts.length), ...mountArgs,
+    '--', '/bin/sh', CONTAINER_INIT, spec.hostname, spec.exitPath, spec.workingDir ?? '', spec.mountTablePath,
     ...spec.argv,
   ]
-  // posix_spawn, not child_process.spawn: no fork of the (large) agent per container (native/spawn.ts).
+  // posix_spawn, not child_process.spawn: no fork of the (large) agent per
+  // container; and started in the pod's network namespace by the spawning
+  // thread (native/spawn.ts), not through `ip netns exec` or `nsenter`, which
+  // cost a process each (and `ip netns exec` a mount namespace and a /sys of
+  // its own: unshare makes the container's mount namespace anyway, and its
+  // init mounts the pod's /sys).
   try {
-    return Promise.resolve(spawnDetached(argv, spec.env, log))
+    return Promise.resolve(spawnDetached(argv, spec.env, log, `${NETNS_DIR}/${spec.podNetns}`))
   } catch (e) {
     return Promise.reject(new KubewireError('ESPAWN', `cannot start a container in ${spec.podNetns}: ${(e as Error).message}`))
   } finally {

@@ -55,7 +55,7 @@ function plan(prefix: string, n: number): PodNetworkSpec[] {
 async function startAll(specs: PodNetworkSpec[]): Promise<void> {
   await Promise.all(specs.map(s => startContainer({
     podNetns: s.netns, hostname: s.netns, argv: ['sleep', 'infinity'], env: { PATH: BASE_PATH }, mounts: [],
-    logPath: join(home, `${s.netns}.log`), exitPath: join(home, `${s.netns}.exit`),
+    logPath: join(home, `${s.netns}.log`), exitPath: join(home, `${s.netns}.exit`), mountTablePath: join(home, `${s.netns}.fstab`),
   })))
 }
 
