@@ -1,6 +1,8 @@
-// kubewire's only native binding: a handful of libc calls through koffi (FFI
+// kubewire's native binding: a handful of libc calls through koffi (FFI
 // with prebuilt binaries, no compiler), shared by the VXLAN data path, the
-// DNS server's batched UDP and the proxy's nf_tables netlink socket.
+// DNS server's batched UDP, the proxy's nf_tables netlink socket and the pod
+// side of sandboxes (rtnetlink, network/pod-side.ts). Starting processes
+// (posix_spawn, waitpid, setns) has its own few calls in spawn.ts.
 //
 // Why: Node has no ioctl (needed for TUNSETIFF / TUNSETOFFLOAD on a TAP), no
 // sendmmsg/recvmmsg, its dgram sockets cannot set UDP_SEGMENT or UDP_GRO

@@ -4,16 +4,16 @@
 // default route via the bridge's gateway address.
 //
 // Batched for speed: all namespaces in one `ip -batch`, all veths of a node in
-// one `ip -n NODE -batch`, then one short batch per pod (the pod's own side can
-// only be configured from inside its namespace), several in flight at once.
+// one `ip -n NODE -batch`, then the pod's own side (which can only be
+// configured from inside its namespace) over rtnetlink from this process,
+// no `ip` a pod (pod-side.ts).
 // Create and delete are idempotent; a failed create removes what it made.
 import { ipBatch } from '../exec/ip.ts'
-import { mapLimit } from '../exec/run-command.ts'
 import { listNetns } from '../netns/netns.ts'
 import { linkNames } from './links.ts'
+import { configurePodSide } from './pod-side.ts'
 
 export const POD_BRIDGE = 'cni0'
-const PARALLEL_BATCHES = 8
 
 export interface PodNetworkSpec {
   /** The pod's namespace, e.g. kw-demo-pod-default.web. */
@@ -61,16 +61,8 @@ export async function createPodNetworks(pods: readonly PodNetworkSpec[]): Promis
       await ipBatch(nodeNetns, lines)
     }
 
-    await mapLimit(pods, PARALLEL_BATCHES, p =>
-      ipBatch(p.netns, [
-        'link set lo up',
-        // No IPv6 link-local address: keeps DAD/router solicitations out of captures.
-        'link set eth0 addrgenmode none',
-        `addr replace ${p.ip}/${p.prefixLength} dev eth0`,
-        'link set eth0 up',
-        `route replace default via ${p.gateway} dev eth0`,
-      ]),
-    )
+    // The pod's own side, from inside its namespace: over rtnetlink, no process (pod-side.ts).
+    for (const p of pods) configurePodSide(p.netns, p)
   } catch (e) {
     await deletePodNetworks(pods).catch(() => {})
     throw e
