@@ -158,7 +158,7 @@ const verbs: Record<string, Handler> = {
     const addons = values.addons === undefined ? undefined : parseAddons(values.addons)
     const name = values.name ?? process.env.KUBEWIRE_CLUSTER ?? 'demo'
     const nodes = values.nodes === undefined ? 2 : Number(values.nodes)
-    const backend = values.backend ?? 'host-gw'
+    const backend = values.backend ?? 'vxlan'
     const started = performance.now()
     io.out(`Creating cluster "${name}" (${nodes} node${nodes === 1 ? '' : 's'}, backend ${backend}) ...`)
     const state = await clusterUp({

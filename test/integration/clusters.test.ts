@@ -20,7 +20,7 @@ t.teardown(async () => {
 })
 
 function underlayOf(status: string): string {
-  const m = /host-gw\s+(198\.1[89]\.\d+\.0\/24)/.exec(status)
+  const m = /vxlan\s+(198\.1[89]\.\d+\.0\/24)/.exec(status)
   if (!m) throw new Error(`no underlay in:\n${status}`)
   return m[1] as string
 }

@@ -1,4 +1,4 @@
-// A two-node host-gw cluster on real namespaces: pods reach each other on one
+// A two-node cluster with the default backend (vxlan) on real namespaces: pods reach each other on one
 // node and across nodes, nodes reach pods, the host reaches nodes, and an HTTP
 // server in a pod answers curl from a pod on the other node.
 import t from 'tap'
@@ -24,10 +24,10 @@ const run = (pod: string, node: string, command?: string[]) => runPod(pod, { nod
 
 t.test('status shows the nodes with the addressing plan', async t => {
   const out = await kubewireOk(['status'])
-  t.match(out, /node-1\s+Ready\s+198\.18\.\d+\.11\s+10\.244\.1\.0\/24\s+host-gw/)
-  t.match(out, /node-2\s+Ready\s+198\.18\.\d+\.12\s+10\.244\.2\.0\/24\s+host-gw/)
+  t.match(out, /node-1\s+Ready\s+198\.18\.\d+\.11\s+10\.244\.1\.0\/24\s+vxlan/)
+  t.match(out, /node-2\s+Ready\s+198\.18\.\d+\.12\s+10\.244\.2\.0\/24\s+vxlan/)
   t.match(out, /API server: https:\/\/198\.18\.\d+\.1:6443/)
-  t.match(out, new RegExp(`${name} \\(current\\)\\s+host-gw`))
+  t.match(out, new RegExp(`${name} \\(current\\)\\s+vxlan`))
 })
 
 t.test('pods on one node and across nodes reach each other', async t => {
