@@ -63,11 +63,12 @@ Try next:
   npx kubewire exec client -- curl -s http://${web2}:9376/     # a pod on the same node (answers its hostname)
   npx kubewire apply -f examples/statefulset.yaml && npx kubewire rollout status sts/store   # store-0..2 in order, each with its claim
   npx kubewire apply -f examples/job.yaml && npx kubewire wait --for=condition=Complete job/count   # also daemonset, cronjob, sidecar
-  npx kubewire exec node-1 -- ip route                            # host-gw routes to the other node's pods
+  npx kubewire exec node-1 -- ip route                            # the other node's pods onlink via the VXLAN TAP kwvx0
+  npx kubewire overlay stats                                      # the TypeScript encapsulator's counters, per node
   npx kubewire exec web-1 -- ps ax                                # the pod's own PID namespace
   npx kubewire logs web-1                                         # nginx's access log
   kubectl --kubeconfig ${kubeconfig} get pods -o wide   # any kubectl works too
-  tcpdump -ni kw-${CLUSTER} icmp &  npx kubewire exec client -- ping -c1 ${web1}   # packets on the underlay
+  tcpdump -ni kw-${CLUSTER} -T vxlan udp port 8472 &  npx kubewire exec client -- ping -c1 ${web1}   # VXLAN on the underlay
   npx kubewire run mine --node node-1 -- python3 -m http.server 80     # any host command as a container
   npx kubewire delete pod mine
   npx kubewire down                                               # removes everything
