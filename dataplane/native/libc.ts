@@ -2,7 +2,8 @@
 // with prebuilt binaries, no compiler), shared by the VXLAN data path, the
 // DNS server's batched UDP, the proxy's nf_tables netlink socket and the pod
 // side of sandboxes (rtnetlink, network/pod-side.ts). Starting processes
-// (posix_spawn, waitpid, setns) has its own few calls in spawn.ts.
+// (posix_spawn, waitpid, setns) declares its few calls in spawn.ts, on the
+// same loaded library (libcLibrary).
 //
 // Why: Node has no ioctl (needed for TUNSETIFF / TUNSETOFFLOAD on a TAP), no
 // sendmmsg/recvmmsg, its dgram sockets cannot set UDP_SEGMENT or UDP_GRO
@@ -83,15 +84,23 @@ export interface Libc {
   allocNative(bytes: number): { buf: Buffer; address: number }
 }
 
+let library: ReturnType<typeof koffi.load> | undefined
 let loaded: Libc | undefined
+
+/** libc itself, loaded once per thread: this binding and spawn.ts declare their functions on it. */
+export function libcLibrary(): ReturnType<typeof koffi.load> {
+  if (library) return library
+  if (process.platform !== 'linux' || !(process.arch === 'x64' || process.arch === 'arm64')) {
+    throw new Error(`kubewire's native calls need Linux on x64 or arm64, not ${process.platform}/${process.arch}`)
+  }
+  library = koffi.load('libc.so.6')
+  return library
+}
 
 /** The binding for this thread (each worker loads its own). */
 export function libc(): Libc {
   if (loaded) return loaded
-  if (process.platform !== 'linux' || !(process.arch === 'x64' || process.arch === 'arm64')) {
-    throw new Error(`the user-space VXLAN data path needs Linux on x64 or arm64, not ${process.platform}/${process.arch}`)
-  }
-  const lib = koffi.load('libc.so.6')
+  const lib = libcLibrary()
   const open = lib.func('int open(const char *path, int flags)')
   const close = lib.func('int close(int fd)')
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, uintptr_t arg)')

@@ -15,8 +15,8 @@
 // kept until waitpid() collects it, by a timer that runs while any is left.
 import { closeSync, openSync } from 'node:fs'
 import { constants } from 'node:os'
-import koffi from 'koffi'
 import { KubewireError } from '../errors.ts'
+import { libc, libcLibrary } from './libc.ts'
 
 const POSIX_SPAWN_SETSIGDEF = 0x04
 const POSIX_SPAWN_SETSIGMASK = 0x08
@@ -57,7 +57,7 @@ let loaded: Spawner | undefined
 
 function spawner(): Spawner {
   if (loaded) return loaded
-  const lib = koffi.load('libc.so.6')
+  const lib = libcLibrary()
   const f = (signature: string) => lib.func(signature) as (...args: unknown[]) => number
   const fileActionsInit = f('int posix_spawn_file_actions_init(void *actions)')
   const fileActionsAddOpen = f('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, unsigned int mode)')
@@ -74,13 +74,12 @@ function spawner(): Spawner {
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int options)')
   const pipe2 = f('int pipe2(_Out_ int *fds, int flags)')
   const setns = f('int setns(int fd, int nstype)')
-  const strerror = lib.func('const char *strerror(int errnum)') as (errnum: number) => string
   loaded = {
     fileActionsInit, fileActionsAddOpen, fileActionsAddDup2, fileActionsDestroy,
     attrInit, attrSetFlags, attrSetSigDefault, attrSetSigMask, attrDestroy,
     sigEmptySet, sigAddSet, spawnp, waitpid, pipe2, setns,
-    errno: () => koffi.errno(),
-    strerror: errnum => String(strerror(errnum)),
+    errno: () => libc().errno(),
+    strerror: errnum => libc().strerror(errnum),
   }
   return loaded
 }
