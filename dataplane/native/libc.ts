@@ -76,6 +76,12 @@ export interface Libc {
   sendmmsg(fd: number, vec: number, vlen: number, flags: number): number
   recvmmsg(fd: number, vec: number, vlen: number, flags: number, timeout: number): number
   poll(fds: number, nfds: number, timeoutMs: number): number
+  /** Run the calling thread under SCHED_FIFO at this priority (1-99); -1 and errno on failure. */
+  setThreadRealtime(priority: number): number
+  /** Bind the calling thread to these CPUs (sched_setaffinity on tid 0); -1 and errno on failure. */
+  setThreadCpus(cpus: readonly number[]): number
+  /** The CPUs the calling thread may run on (sched_getaffinity). */
+  threadCpus(): number[]
   errno(): number
   strerror(errnum: number): string
   /** Address of a Buffer's first byte (stable for buffers outside the V8 heap). */
@@ -83,6 +89,10 @@ export interface Libc {
   /** Zeroed native memory that never moves, as a Buffer view, with its address. */
   allocNative(bytes: number): { buf: Buffer; address: number }
 }
+
+const SCHED_FIFO = 1
+/** cpu_set_t as glibc sizes it: 1024 CPUs. */
+const CPU_MASK_BYTES = 128
 
 let library: ReturnType<typeof koffi.load> | undefined
 let loaded: Libc | undefined
@@ -116,6 +126,9 @@ export function libc(): Libc {
   const recvmmsg = lib.func('int recvmmsg(int fd, uintptr_t vec, unsigned int vlen, int flags, uintptr_t timeout)')
   const poll = lib.func('int poll(uintptr_t fds, unsigned long nfds, int timeout)')
   const strerror = lib.func('const char *strerror(int errnum)')
+  const setScheduler = lib.func('int sched_setscheduler(int pid, int policy, int *param)')
+  const setAffinity = lib.func('int sched_setaffinity(int pid, size_t size, uint8_t *mask)')
+  const getAffinity = lib.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)')
   loaded = {
     open: (path, flags) => open(path, flags) as number,
     close: fd => close(fd) as number,
@@ -131,6 +144,25 @@ export function libc(): Libc {
     sendmmsg: (fd, vec, vlen, flags) => sendmmsg(fd, vec, vlen, flags) as number,
     recvmmsg: (fd, vec, vlen, flags, timeout) => recvmmsg(fd, vec, vlen, flags, timeout) as number,
     poll: (fds, nfds, timeout) => poll(fds, nfds, timeout) as number,
+    setThreadRealtime(priority) {
+      if (!Number.isInteger(priority) || priority < 1 || priority > 99) throw new RangeError(`no real-time priority ${priority}`)
+      return setScheduler(0, SCHED_FIFO, [priority]) as number
+    },
+    setThreadCpus(cpus) {
+      const mask = Buffer.alloc(CPU_MASK_BYTES)
+      for (const cpu of cpus) {
+        if (!Number.isInteger(cpu) || cpu < 0 || cpu >= CPU_MASK_BYTES * 8) throw new RangeError(`no CPU ${cpu}`)
+        mask[cpu >> 3]! |= 1 << (cpu & 7)
+      }
+      return setAffinity(0, CPU_MASK_BYTES, mask) as number
+    },
+    threadCpus() {
+      const mask = Buffer.alloc(CPU_MASK_BYTES)
+      if ((getAffinity(0, CPU_MASK_BYTES, mask) as number) < 0) return []
+      const cpus: number[] = []
+      for (let cpu = 0; cpu < CPU_MASK_BYTES * 8; cpu++) if ((mask[cpu >> 3]! & (1 << (cpu & 7))) !== 0) cpus.push(cpu)
+      return cpus
+    },
     errno: () => koffi.errno(),
     strerror: errnum => String(strerror(errnum)),
     addressOf: buf => Number(koffi.address(buf)),

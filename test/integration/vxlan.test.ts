@@ -92,7 +92,26 @@ t.test('pods on three nodes talk through the TypeScript encapsulator', async t =
     t.same(log.filter(l => /"msg":"(fatal|warning)"/.test(l)), [], `${s.node}: a clean log (one start, no second encapsulator)`)
   }
   t.equal(encapsulatorPids().length, 3, 'still one process per node')
+
+  // Every node's data-path thread shares the last CPU at SCHED_FIFO, so that
+  // hand-offs between them are same-CPU wake-ups (encapsulator.ts).
+  const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]!
+  const lastCpu = cpuList(allowed).at(-1)!
+  for (const pid of encapsulatorPids()) {
+    const realtime = readdirSync(`/proc/${pid}/task`).filter(tid => /^policy\s*:\s*1$/m.test(readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8')))
+    t.equal(realtime.length, 1, `encapsulator ${pid}: one SCHED_FIFO thread, the data path`)
+    const status = readFileSync(`/proc/${pid}/task/${realtime[0]}/status`, 'utf8')
+    t.equal(/Cpus_allowed_list:\s*(\S+)/.exec(status)![1], cpuList(allowed).length > 1 ? String(lastCpu) : allowed, 'bound to the last CPU')
+  }
 })
+
+/** "0-2,5" -> [0, 1, 2, 5] */
+function cpuList(text: string): number[] {
+  return text.split(',').flatMap(range => {
+    const [from, to = from] = range.split('-').map(Number)
+    return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i)
+  })
+}
 
 t.test('down removes everything, the encapsulators included', async t => {
   await kubewireOk(['down'])

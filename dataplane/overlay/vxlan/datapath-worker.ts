@@ -47,6 +47,10 @@ export interface DatapathWorkerData {
   counters: Float64Array
   /** [0]: set to 1 to stop. */
   control: Int32Array
+  /** The CPU this thread is bound to, or -1 to let the scheduler choose (see encapsulator.ts). */
+  cpu: number
+  /** SCHED_FIFO priority of this thread, 0 for the normal scheduler (see encapsulator.ts). */
+  realtime: number
 }
 
 /** Messages per sendmmsg / recvmmsg call. */
@@ -316,6 +320,12 @@ class RxPump {
 }
 
 function run(d: DatapathWorkerData, c: Libc): void {
+  if (d.cpu >= 0 && c.setThreadCpus([d.cpu]) < 0) {
+    parentPort?.postMessage({ warning: `cannot bind the data path to CPU ${d.cpu}: ${errnoText(c, c.errno())}; it runs where the scheduler puts it` })
+  }
+  if (d.realtime > 0 && c.setThreadRealtime(d.realtime) < 0) {
+    parentPort?.postMessage({ warning: `cannot give the data path real-time priority ${d.realtime}: ${errnoText(c, c.errno())}; it runs at normal priority` })
+  }
   const tx = d.directions !== 'rx' ? new TxPump(c, d) : undefined
   const rx = d.directions !== 'tx' ? new RxPump(c, d) : undefined
   const followPeers = peerFollower(d.peers, table => {
