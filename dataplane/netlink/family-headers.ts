@@ -9,24 +9,17 @@ export function nfgenmsg(family: number, resId = 0): Uint8Array {
   return Uint8Array.of(family, 0, resId >> 8, resId & 255)
 }
 
+/** A 32-bit field in host byte order (little-endian: the only CPUs kubewire runs on). */
+const host32 = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255]
+
 /** struct ifinfomsg: family, pad, type, index, flags, change. */
 export function ifinfomsg(family: number, index: number, flags = 0, change = 0): Uint8Array {
-  const b = Buffer.alloc(16)
-  b.writeUInt8(family, 0)
-  b.writeInt32LE(index, 4)
-  b.writeUInt32LE(flags, 8)
-  b.writeUInt32LE(change, 12)
-  return b
+  return Uint8Array.of(family, 0, 0, 0, ...host32(index), ...host32(flags), ...host32(change))
 }
 
 /** struct ifaddrmsg: family, prefix length, flags, scope, index. */
 export function ifaddrmsg(family: number, prefixLength: number, scope: number, index: number): Uint8Array {
-  const b = Buffer.alloc(8)
-  b.writeUInt8(family, 0)
-  b.writeUInt8(prefixLength, 1)
-  b.writeUInt8(scope, 3)
-  b.writeUInt32LE(index, 4)
-  return b
+  return Uint8Array.of(family, prefixLength, 0, scope, ...host32(index))
 }
 
 export interface Route {

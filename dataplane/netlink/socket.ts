@@ -18,7 +18,8 @@ import {
   SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOCK_CLOEXEC, SOCK_RAW, SOL_NETLINK, SOL_SOCKET, type Libc,
 } from '../native/libc.ts'
 import { inNetns } from '../native/spawn.ts'
-import { align4, NLMSG_ERROR, NLMSG_HEADER_BYTES } from './writer.ts'
+import { answeredSeq, eachMessage, ERROR_BYTES, errorNumber } from './answers.ts'
+import { NLMSG_ERROR } from './writer.ts'
 
 const RECEIVE_BYTES = 1 << 16
 // Native scratch memory after the receive area: an option value, a pollfd, a sockaddr_nl.
@@ -26,8 +27,6 @@ const OPTION_AT = RECEIVE_BYTES
 const POLLFD_AT = RECEIVE_BYTES + 8
 const ADDRESS_AT = RECEIVE_BYTES + 16
 const SCRATCH_BYTES = RECEIVE_BYTES + 32
-// nlmsghdr, the error number, and the refused message's nlmsghdr (all an error carries with NETLINK_CAP_ACK).
-const ERROR_BYTES = NLMSG_HEADER_BYTES + 4 + NLMSG_HEADER_BYTES
 // After the send the answers are already queued; this only covers a kernel that is slow to say so.
 const ANSWER_TIMEOUT_MS = 5_000
 
@@ -119,20 +118,14 @@ export class NetlinkSocket {
         if (ready === 0) throw this.error(`no answer from the kernel within ${ANSWER_TIMEOUT_MS} ms`)
         continue
       }
-      const b = native.buf
-      for (let o = 0; o + NLMSG_HEADER_BYTES <= n;) {
-        const len = b.readUInt32LE(o)
-        if (len < NLMSG_HEADER_BYTES) break
-        if (b.readUInt16LE(o + 4) === NLMSG_ERROR && o + ERROR_BYTES <= n) {
-          const errno = -b.readInt32LE(o + NLMSG_HEADER_BYTES)
-          // The sequence number of the message answered, from its header as the error carries it back.
-          const answered = b.readUInt32LE(o + NLMSG_HEADER_BYTES + 4 + 8)
-          if (errno !== 0) refused.push({ seq: answered, errno, reason: c.strerror(errno) })
-          else if (answered === seq) acknowledged = true
-        }
-        o += align4(len)
-      }
-      onRead?.(b, n)
+      eachMessage(native.buf, n, (type, at) => {
+        if (type !== NLMSG_ERROR || at + ERROR_BYTES > n) return
+        const errno = errorNumber(native.buf, at)
+        const answered = answeredSeq(native.buf, at)
+        if (errno !== 0) refused.push({ seq: answered, errno, reason: c.strerror(errno) })
+        else if (answered === seq) acknowledged = true
+      })
+      onRead?.(native.buf, n)
     }
     return refused
   }
