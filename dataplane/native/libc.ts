@@ -1,7 +1,7 @@
 // kubewire's native binding: a handful of libc calls through koffi (FFI
 // with prebuilt binaries, no compiler), shared by the VXLAN data path, the
-// DNS server's batched UDP, the proxy's nf_tables netlink socket and the pod
-// side of sandboxes (rtnetlink, network/pod-side.ts). Starting processes
+// DNS server's batched UDP, and the netlink sockets (netlink/socket.ts) of the
+// proxy's nf_tables batches and of the pod side of sandboxes. Starting processes
 // (posix_spawn, waitpid, setns) declares its few calls in spawn.ts, on the
 // same loaded library (libcLibrary).
 //
@@ -33,6 +33,7 @@ export const SOCK_DGRAM = 2
 export const SOCK_CLOEXEC = 0x80000
 export const SOCK_RAW = 3
 export const AF_NETLINK = 16
+export const NETLINK_ROUTE = 0
 export const NETLINK_NETFILTER = 12
 export const SOL_NETLINK = 270
 export const NETLINK_CAP_ACK = 10

@@ -9,22 +9,20 @@
 //   lo up; eth0 addrgenmode none (no IPv6 link-local: keeps DAD and router
 //   solicitations out of captures); addr replace IP/LEN; eth0 up; route
 //   replace default via GATEWAY.
-// The messages are built by pure functions (podSideRequests), table-tested.
+// The messages are built by pure functions (podSideRequests), table-tested,
+// on the shared netlink writer; the socket is netlink/socket.ts.
 import { KubewireError } from '../errors.ts'
-import { AF_NETLINK, EINTR, errnoText, libc, SOCK_CLOEXEC, SOCK_RAW } from '../native/libc.ts'
-import { inNetns } from '../native/spawn.ts'
+import { NETLINK_ROUTE } from '../native/libc.ts'
+import { eachMessage, errorNumber } from '../netlink/answers.ts'
+import { ifaddrmsg, ifinfomsg, rtmsg } from '../netlink/family-headers.ts'
+import { NetlinkSocket } from '../netlink/socket.ts'
+import { NetlinkWriter, NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HEADER_BYTES } from '../netlink/writer.ts'
 import { NETNS_DIR } from '../netns/netns.ts'
 
-const NETLINK_ROUTE = 0
-const NLMSG_ERROR = 2
 const RTM_NEWLINK = 16
 const RTM_GETLINK = 18
 const RTM_NEWADDR = 20
 const RTM_NEWROUTE = 24
-const NLM_F_REQUEST = 0x1
-const NLM_F_ACK = 0x4
-const NLM_F_REPLACE = 0x100
-const NLM_F_CREATE = 0x400
 const AF_UNSPEC = 0
 const AF_INET = 2
 const AF_INET6 = 10
@@ -41,9 +39,8 @@ const RT_TABLE_MAIN = 254
 const RTPROT_BOOT = 3
 const RT_SCOPE_UNIVERSE = 0
 const RTN_UNICAST = 1
-const NLA_F_NESTED = 0x8000
 const LO_INDEX = 1
-const ANSWER_BYTES = 1 << 14
+const DEFAULT_ROUTE = { family: AF_INET, dstLength: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }
 
 export interface PodSide {
   ip: string
@@ -51,9 +48,10 @@ export interface PodSide {
   gateway: string
 }
 
-/** One request: what it does (for errors) and its bytes. */
+/** One request: what it does (for errors), its sequence number and its bytes. */
 export interface Request {
   step: string
+  seq: number
   bytes: Buffer
 }
 
@@ -63,114 +61,76 @@ function ipv4(address: string): Buffer {
   return Buffer.from(octets)
 }
 
-/** An attribute: u16 length, u16 type, the value padded to 4 bytes. */
-export function attribute(type: number, value: Buffer): Buffer {
-  const length = 4 + value.length
-  const out = Buffer.alloc((length + 3) & ~3)
-  out.writeUInt16LE(length, 0)
-  out.writeUInt16LE(type, 2)
-  value.copy(out, 4)
-  return out
-}
-
-/** A netlink message: nlmsghdr (length, type, flags, seq, pid 0), then the body. */
-export function message(type: number, flags: number, seq: number, ...body: Buffer[]): Buffer {
-  const payload = Buffer.concat(body)
-  const header = Buffer.alloc(16)
-  header.writeUInt32LE(16 + payload.length, 0)
-  header.writeUInt16LE(type, 4)
-  header.writeUInt16LE(flags | NLM_F_REQUEST | NLM_F_ACK, 6)
-  header.writeUInt32LE(seq, 8)
-  return Buffer.concat([header, payload])
-}
-
-/** struct ifinfomsg: family, pad, type, index, flags, change. */
-function ifinfomsg(index: number, flags = 0, change = 0): Buffer {
-  const b = Buffer.alloc(16)
-  b.writeUInt8(AF_UNSPEC, 0)
-  b.writeInt32LE(index, 4)
-  b.writeUInt32LE(flags, 8)
-  b.writeUInt32LE(change, 12)
-  return b
+/** A request asking for an acknowledgement: nlmsghdr, the family header, then what `attributes` writes. */
+export function message(type: number, flags: number, seq: number, familyHeader: Uint8Array, attributes?: (w: NetlinkWriter) => void): Buffer {
+  const w = new NetlinkWriter(seq, 128)
+  w.begin(type, flags | NLM_F_REQUEST | NLM_F_ACK, familyHeader)
+  attributes?.(w)
+  w.end()
+  return w.finish()
 }
 
 /** Looks eth0 up by name (the answer carries its index). */
 export function getLinkRequest(name: string): Request {
-  return { step: `link show ${name}`, bytes: message(RTM_GETLINK, 0, 1, ifinfomsg(0), attribute(IFLA_IFNAME, Buffer.from(`${name}\0`))) }
+  return { step: `link show ${name}`, seq: 1, bytes: message(RTM_GETLINK, 0, 1, ifinfomsg(AF_UNSPEC, 0), w => w.str(IFLA_IFNAME, name)) }
 }
 
-/** The requests after eth0's index is known, in `ip`'s order. */
+/** The requests after eth0's index is known, in `ip`'s order (numbered on from getLinkRequest's). */
 export function podSideRequests(side: PodSide, eth0: number): Request[] {
-  const addrgenmode = attribute(IFLA_AF_SPEC | NLA_F_NESTED, attribute(AF_INET6, attribute(IFLA_INET6_ADDR_GEN_MODE, Buffer.from([IN6_ADDR_GEN_MODE_NONE]))))
-  const ifaddrmsg = Buffer.alloc(8)
-  ifaddrmsg.writeUInt8(AF_INET, 0)
-  ifaddrmsg.writeUInt8(side.prefixLength, 1)
-  ifaddrmsg.writeUInt8(RT_SCOPE_UNIVERSE, 3)
-  ifaddrmsg.writeUInt32LE(eth0, 4)
-  const rtmsg = Buffer.from([AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0])
-  const oif = Buffer.alloc(4)
-  oif.writeUInt32LE(eth0, 0)
-  return [
-    { step: 'link set lo up', bytes: message(RTM_NEWLINK, 0, 2, ifinfomsg(LO_INDEX, IFF_UP, IFF_UP)) },
-    { step: 'link set eth0 addrgenmode none', bytes: message(RTM_NEWLINK, 0, 3, ifinfomsg(eth0), addrgenmode) },
-    {
-      step: `addr replace ${side.ip}/${side.prefixLength} dev eth0`,
-      bytes: message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 4, ifaddrmsg, attribute(IFA_LOCAL, ipv4(side.ip)), attribute(IFA_ADDRESS, ipv4(side.ip))),
-    },
-    { step: 'link set eth0 up', bytes: message(RTM_NEWLINK, 0, 5, ifinfomsg(eth0, IFF_UP, IFF_UP)) },
-    {
-      step: `route replace default via ${side.gateway} dev eth0`,
-      bytes: message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 6, rtmsg, attribute(RTA_GATEWAY, ipv4(side.gateway)), attribute(RTA_OIF, oif)),
-    },
+  const ip = ipv4(side.ip)
+  const gateway = ipv4(side.gateway)
+  const steps: [string, (seq: number) => Buffer][] = [
+    ['link set lo up', seq => message(RTM_NEWLINK, 0, seq, ifinfomsg(AF_UNSPEC, LO_INDEX, IFF_UP, IFF_UP))],
+    ['link set eth0 addrgenmode none', seq => message(RTM_NEWLINK, 0, seq, ifinfomsg(AF_UNSPEC, eth0), w => {
+      const spec = w.nest(IFLA_AF_SPEC)
+      const inet6 = w.nest(AF_INET6, 0)
+      w.u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE)
+      w.endNest(inet6)
+      w.endNest(spec)
+    })],
+    [`addr replace ${side.ip}/${side.prefixLength} dev eth0`, seq => message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, seq, ifaddrmsg(AF_INET, side.prefixLength, RT_SCOPE_UNIVERSE, eth0), w => {
+      w.bytes(IFA_LOCAL, ip)
+      w.bytes(IFA_ADDRESS, ip)
+    })],
+    ['link set eth0 up', seq => message(RTM_NEWLINK, 0, seq, ifinfomsg(AF_UNSPEC, eth0, IFF_UP, IFF_UP))],
+    [`route replace default via ${side.gateway} dev eth0`, seq => message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, seq, rtmsg(DEFAULT_ROUTE), w => {
+      w.bytes(RTA_GATEWAY, gateway)
+      w.u32Host(RTA_OIF, eth0)
+    })],
   ]
+  return steps.map(([step, build], i) => ({ step, seq: i + 2, bytes: build(i + 2) }))
 }
 
-/** What the kernel answered to one request: an error number (0: done), and the index of a link it described. */
+/** What one read of the kernel's answers says: an error number (0: done), and the index of a link it described. */
 export function readAnswer(answer: Buffer, length: number): { errno: number | undefined; linkIndex: number | undefined } {
   let errno: number | undefined
   let linkIndex: number | undefined
-  for (let o = 0; o + 16 <= length;) {
-    const len = answer.readUInt32LE(o)
-    const type = answer.readUInt16LE(o + 4)
-    if (len < 16) break
-    if (type === NLMSG_ERROR && o + 20 <= length) errno = -answer.readInt32LE(o + 16)
-    else if (type === RTM_NEWLINK && o + 32 <= length) linkIndex = answer.readInt32LE(o + 16 + 4)
-    o += (len + 3) & ~3
-  }
+  eachMessage(answer, length, (type, at) => {
+    if (type === NLMSG_ERROR && at + NLMSG_HEADER_BYTES + 4 <= length) errno = errorNumber(answer, at)
+    // struct ifinfomsg: the index is at 4.
+    else if (type === RTM_NEWLINK && at + NLMSG_HEADER_BYTES + 16 <= length) linkIndex = answer.readInt32LE(at + NLMSG_HEADER_BYTES + 4)
+  })
   return { errno, linkIndex }
 }
 
 /** Configure the pod side of the sandbox in network namespace `netns` (its eth0 must be there). */
 export function configurePodSide(netns: string, side: PodSide): void {
-  const c = libc()
-  const fd = inNetns(`${NETNS_DIR}/${netns}`, () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))
-  if (fd < 0) throw new KubewireError('ENETLINK', `pod ${netns}: netlink socket: ${errnoText(c, c.errno())}`)
-  const answer = Buffer.allocUnsafeSlow(ANSWER_BYTES)
+  const socket = NetlinkSocket.open(NETLINK_ROUTE, { netns: `${NETNS_DIR}/${netns}`, error: text => new KubewireError('ENETLINK', `pod ${netns}: ${text}`) })
   const ask = (request: Request): number | undefined => {
-    const bytes = Buffer.allocUnsafeSlow(Math.max(request.bytes.length, 128))
-    request.bytes.copy(bytes)
-    let sent: number
-    do sent = c.write(fd, c.addressOf(bytes), request.bytes.length)
-    while (sent < 0 && c.errno() === EINTR)
-    if (sent !== request.bytes.length) throw new KubewireError('ENETLINK', `pod ${netns}: ${request.step}: sending: ${errnoText(c, c.errno())}`)
-    // rtnetlink answers within the send: the reply (and the acknowledgement) are queued by now.
+    socket.send(request.bytes, `${request.step}: sending`)
     let linkIndex: number | undefined
-    for (;;) {
-      const n = c.recv(fd, c.addressOf(answer), ANSWER_BYTES, 0)
-      if (n < 0 && c.errno() === EINTR) continue
-      if (n < 0) throw new KubewireError('ENETLINK', `pod ${netns}: ${request.step}: reading the answer: ${errnoText(c, c.errno())}`)
-      const read = readAnswer(answer, n)
-      linkIndex ??= read.linkIndex
-      if (read.errno === undefined) continue
-      if (read.errno !== 0) throw new KubewireError('ENETLINK', `pod ${netns}: ${request.step}: ${c.strerror(read.errno)}`)
-      return linkIndex
-    }
+    const refused = socket.awaitAck(request.seq, `${request.step}: reading the answer`, (answer, length) => {
+      linkIndex ??= readAnswer(answer, length).linkIndex
+    })
+    const first = refused[0]
+    if (first) throw new KubewireError('ENETLINK', `pod ${netns}: ${request.step}: ${first.reason}`)
+    return linkIndex
   }
   try {
     const eth0 = ask(getLinkRequest('eth0'))
     if (eth0 === undefined) throw new KubewireError('ENETLINK', `pod ${netns}: no eth0`)
     for (const request of podSideRequests(side, eth0)) ask(request)
   } finally {
-    c.close(fd)
+    socket.close()
   }
 }

@@ -4,12 +4,18 @@
 // than through nft skips nft's parser and its cache of the table, which for
 // 10 000 Services cost seconds (see dataplane/proxy/ruleset.ts).
 import { NFT_MSG, VERDICT, writeValue, writeVerdict } from './expressions.ts'
-import {
-  NetlinkWriter, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_IPV4,
-  NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST,
-} from './netlink-writer.ts'
+import { nfgenmsg } from '../netlink/family-headers.ts'
+import { align4, NetlinkWriter, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST } from '../netlink/writer.ts'
 import { compileRule, type AnonymousSet } from './rule-compiler.ts'
 import { protoNumber } from './values.ts'
+
+const NFNL_SUBSYS_NFTABLES = 10
+const NFNL_MSG_BATCH_BEGIN = 0x10
+const NFNL_MSG_BATCH_END = 0x11
+const NFPROTO_IPV4 = 2
+// nfgenmsg of the batch delimiters (they name the subsystem) and of the commands (family ip).
+const BATCH_HEADER = nfgenmsg(0, NFNL_SUBSYS_NFTABLES)
+const IPV4_HEADER = nfgenmsg(NFPROTO_IPV4)
 
 const NFT_SET_ANONYMOUS = 0x1
 const NFT_SET_CONSTANT = 0x2
@@ -105,7 +111,7 @@ const UDATA_ADDRESS_SET = hex('000402000000')
 const UDATA_L4PROTO_SET = hex('000401000000030e0004090000000106000410000000')
 const UDATA_NUMGEN_VMAP = hex('00040100000001040000000004080004010000000100060400000000')
 
-const concatLen = (fields: string[]): number => fields.reduce((n, f) => n + ((typeOf(f).bytes + 3) & ~3), 0)
+const concatLen = (fields: string[]): number => fields.reduce((n, f) => n + align4(typeOf(f).bytes), 0)
 const concatId = (fields: string[]): number => fields.reduce((id, f) => (id << 6) | typeOf(f).id, 0)
 
 function typeOf(name: string): (typeof TYPES)[string] {
@@ -151,7 +157,7 @@ function writeConcat(w: NetlinkWriter, type: number, fields: readonly FieldType[
     const end = i === fields.length - 1 ? text.length : text.indexOf(' . ', start)
     if (end < 0) throw new Error(`"${text}" does not have ${fields.length} fields (in ${where})`)
     field.write(buf, at + offset, text, start, end, where)
-    offset += (field.bytes + 3) & ~3
+    offset += align4(field.bytes)
     start = end + 3
   }
   if (fields.length > 1 && text.indexOf(' . ', start) >= 0) throw new Error(`"${text}" has more than ${fields.length} fields (in ${where})`)
@@ -205,7 +211,7 @@ export class NftBatch {
   private lastStart = 0
 
   constructor(private readonly table: string) {
-    this.w.begin(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, 0, NFNL_SUBSYS_NFTABLES)
+    this.w.begin(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, BATCH_HEADER)
     this.w.end()
   }
 
@@ -326,7 +332,7 @@ export class NftBatch {
       const flags = this.w.finish().readUInt16LE(this.lastStart + 6)
       this.w.finish().writeUInt16LE(flags | NLM_F_ACK, this.lastStart + 6)
     }
-    this.w.begin(NFNL_MSG_BATCH_END, NLM_F_REQUEST, 0, NFNL_SUBSYS_NFTABLES)
+    this.w.begin(NFNL_MSG_BATCH_END, NLM_F_REQUEST, BATCH_HEADER)
     this.w.end()
     const what = this.what
     sizeHint = Math.max(sizeHint, Math.min(this.w.length + (1 << 16), 1 << 28))
@@ -388,7 +394,7 @@ export class NftBatch {
 
   private message(type: number, flags: number, what: string): void {
     this.lastStart = this.w.length
-    this.lastSeq = this.w.begin((NFNL_SUBSYS_NFTABLES << 8) | type, NLM_F_REQUEST | flags, NFPROTO_IPV4)
+    this.lastSeq = this.w.begin((NFNL_SUBSYS_NFTABLES << 8) | type, NLM_F_REQUEST | flags, IPV4_HEADER)
     this.what.set(this.lastSeq, what)
   }
 

@@ -2,7 +2,7 @@
 // nft 1.0.6 writes it for the same rule text (attribute order included), so
 // that `nft list` shows what the proxy meant. Constants are from the kernel's
 // uapi <linux/netfilter/nf_tables.h>.
-import type { NetlinkWriter } from './netlink-writer.ts'
+import type { NetlinkWriter } from '../netlink/writer.ts'
 
 export const NFT_MSG = {
   NEWTABLE: 0, DELTABLE: 2, NEWCHAIN: 3, DELCHAIN: 5, NEWRULE: 6, DELRULE: 8,

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { attribute, getLinkRequest, message, podSideRequests, readAnswer } from '../../../dataplane/network/pod-side.ts'
+import { getLinkRequest, message, podSideRequests, readAnswer } from '../../../dataplane/network/pod-side.ts'
+import { attribute } from '../../../dataplane/netlink/writer.ts'
 
 const header = (b: Buffer) => ({ length: b.readUInt32LE(0), type: b.readUInt16LE(4), flags: b.readUInt16LE(6), seq: b.readUInt32LE(8) })
 

@@ -1,22 +1,26 @@
-// Netlink messages for nf_tables, written into one growing buffer (pure).
-// The layout is the kernel's: nlmsghdr (host order), nfgenmsg, then
-// attributes (u16 length, u16 type, value padded to 4 bytes). nf_tables
-// wants its integer attributes in network byte order.
+// Netlink messages written into one growing buffer (pure), for both families
+// kubewire speaks: nf_tables batches (the proxy, nftables/batch.ts) and
+// rtnetlink requests (the pod side of sandboxes, network/pod-side.ts). The
+// layout is the kernel's: nlmsghdr (host order), the family's fixed header
+// (nfgenmsg, ifinfomsg, ifaddrmsg, rtmsg: family-headers.ts), then
+// attributes (u16 length, u16 type, the value padded to 4 bytes; a nested
+// attribute holds attributes). All padding goes through align4. Integer
+// attributes take the family's byte order: nf_tables wants network order
+// (u32, u64), rtnetlink host order (u32Host).
 
 export const NLM_F_REQUEST = 0x1
 export const NLM_F_ACK = 0x4
+export const NLM_F_REPLACE = 0x100
 export const NLM_F_EXCL = 0x200
 export const NLM_F_CREATE = 0x400
 export const NLM_F_APPEND = 0x800
 export const NLA_F_NESTED = 0x8000
 
-export const NFNL_SUBSYS_NFTABLES = 10
-export const NFNL_MSG_BATCH_BEGIN = 0x10
-export const NFNL_MSG_BATCH_END = 0x11
-export const NFPROTO_IPV4 = 2
-
+export const NLMSG_ERROR = 2
 export const NLMSG_HEADER_BYTES = 16
-const NFGENMSG_BYTES = 4
+
+/** `bytes` rounded up to netlink's 4-byte alignment. */
+export const align4 = (bytes: number): number => (bytes + 3) & ~3
 
 export class NetlinkWriter {
   private buf: Buffer
@@ -38,10 +42,10 @@ export class NetlinkWriter {
     return this.offset - this.messageStart
   }
 
-  /** Opens a message; returns its sequence number. */
-  begin(type: number, flags: number, family: number, resId = 0): number {
+  /** Opens a message with its family's fixed header; returns its sequence number. */
+  begin(type: number, flags: number, familyHeader: Uint8Array): number {
     if (this.messageStart >= 0) throw new Error('netlink message still open')
-    this.ensure(NLMSG_HEADER_BYTES + NFGENMSG_BYTES)
+    this.ensure(NLMSG_HEADER_BYTES + align4(familyHeader.length))
     const seq = this.nextSeq++
     const b = this.buf
     const o = this.offset
@@ -51,10 +55,10 @@ export class NetlinkWriter {
     b.writeUInt16LE(flags, o + 6)
     b.writeUInt32LE(seq >>> 0, o + 8)
     b.writeUInt32LE(0, o + 12)
-    b[o + 16] = family
-    b[o + 17] = 0
-    b.writeUInt16BE(resId, o + 18)
-    this.offset = o + NLMSG_HEADER_BYTES + NFGENMSG_BYTES
+    this.offset = o + NLMSG_HEADER_BYTES
+    // Family headers are a few bytes: copied by hand, which beats set() at this size.
+    for (let i = 0; i < familyHeader.length; i++) b[this.offset + i] = familyHeader[i] as number
+    this.pad(familyHeader.length)
     return seq
   }
 
@@ -63,18 +67,10 @@ export class NetlinkWriter {
     this.messageStart = -1
   }
 
-  /** Drops the open message (it would not fit where it was meant to go). */
-  abandon(): void {
-    this.offset = this.messageStart
-    this.messageStart = -1
-    this.nextSeq--
-  }
-
   u8(type: number, value: number): void {
     this.header(type, 1)
     this.buf[this.offset] = value
-    this.buf.fill(0, this.offset + 1, this.offset + 4)
-    this.offset += 4
+    this.pad(1)
   }
 
   /** A 32-bit value in network byte order (negative numbers as two's complement). */
@@ -87,6 +83,13 @@ export class NetlinkWriter {
     b[o + 2] = (value >>> 8) & 255
     b[o + 3] = value & 255
     this.offset = o + 4
+  }
+
+  /** A 32-bit value in host byte order (little-endian: the only CPUs kubewire runs on). */
+  u32Host(type: number, value: number): void {
+    this.header(type, 4)
+    this.buf.writeUInt32LE(value >>> 0, this.offset)
+    this.offset += 4
   }
 
   u64(type: number, value: number): void {
@@ -120,7 +123,7 @@ export class NetlinkWriter {
   reserve(type: number, len: number): number {
     this.header(type, len)
     const at = this.offset
-    const padded = (len + 3) & ~3
+    const padded = align4(len)
     for (let i = at; i < at + padded; i++) this.buf[i] = 0
     this.offset += padded
     return at
@@ -131,10 +134,14 @@ export class NetlinkWriter {
     return this.buf
   }
 
-  /** Opens a nested attribute; close it with endNest(the returned offset). */
-  nest(type: number): number {
+  /**
+   * Opens a nested attribute; close it with endNest(the returned offset). The
+   * type carries NLA_F_NESTED unless `flag` says otherwise (rtnetlink's
+   * per-family blocks inside IFLA_AF_SPEC go without it, as `ip` sends them).
+   */
+  nest(type: number, flag = NLA_F_NESTED): number {
     const start = this.offset
-    this.header(type | NLA_F_NESTED, 0)
+    this.header(type | flag, 0)
     return start
   }
 
@@ -151,7 +158,7 @@ export class NetlinkWriter {
   }
 
   private header(type: number, valueBytes: number): void {
-    this.ensure(4 + valueBytes + 3)
+    this.ensure(4 + align4(valueBytes))
     const b = this.buf
     const o = this.offset
     const len = 4 + valueBytes
@@ -162,8 +169,9 @@ export class NetlinkWriter {
     this.offset = o + 4
   }
 
+  /** Moves past `valueBytes` just written, zeroing the bytes that align them. */
   private pad(valueBytes: number): void {
-    const padded = (valueBytes + 3) & ~3
+    const padded = align4(valueBytes)
     for (let i = this.offset + valueBytes; i < this.offset + padded; i++) this.buf[i] = 0
     this.offset += padded
   }
@@ -176,4 +184,11 @@ export class NetlinkWriter {
     this.buf.copy(grown, 0, 0, this.offset)
     this.buf = grown
   }
+}
+
+/** One attribute on its own, for a value composed outside a writer. */
+export function attribute(type: number, value: Uint8Array): Buffer {
+  const w = new NetlinkWriter(0, 4 + align4(value.length))
+  w.bytes(type, value)
+  return Buffer.from(w.finish())
 }
