@@ -77,7 +77,7 @@ export interface Libc {
   sendmmsg(fd: number, vec: number, vlen: number, flags: number): number
   recvmmsg(fd: number, vec: number, vlen: number, flags: number, timeout: number): number
   poll(fds: number, nfds: number, timeoutMs: number): number
-  /** Run the calling thread under SCHED_FIFO at this priority (1-99); -1 and errno on failure. */
+  /** Run the calling thread under SCHED_FIFO at this priority (1-99), or the normal scheduler (0); -1 and errno on failure. */
   setThreadRealtime(priority: number): number
   /** Bind the calling thread to these CPUs (sched_setaffinity on tid 0); -1 and errno on failure. */
   setThreadCpus(cpus: readonly number[]): number
@@ -91,6 +91,7 @@ export interface Libc {
   allocNative(bytes: number): { buf: Buffer; address: number }
 }
 
+const SCHED_OTHER = 0
 const SCHED_FIFO = 1
 /** cpu_set_t as glibc sizes it: 1024 CPUs. */
 const CPU_MASK_BYTES = 128
@@ -146,8 +147,8 @@ export function libc(): Libc {
     recvmmsg: (fd, vec, vlen, flags, timeout) => recvmmsg(fd, vec, vlen, flags, timeout) as number,
     poll: (fds, nfds, timeout) => poll(fds, nfds, timeout) as number,
     setThreadRealtime(priority) {
-      if (!Number.isInteger(priority) || priority < 1 || priority > 99) throw new RangeError(`no real-time priority ${priority}`)
-      return setScheduler(0, SCHED_FIFO, [priority]) as number
+      if (!Number.isInteger(priority) || priority < 0 || priority > 99) throw new RangeError(`no real-time priority ${priority}`)
+      return setScheduler(0, priority > 0 ? SCHED_FIFO : SCHED_OTHER, [priority]) as number
     },
     setThreadCpus(cpus) {
       const mask = Buffer.alloc(CPU_MASK_BYTES)

@@ -3,7 +3,7 @@
 // device) and `host-gw` (no encapsulation), bring up a 2-node cluster with one
 // pod per node, then measure between the pods:
 //   - TCP throughput with iperf3 (-J), 1 stream and 4 streams, each `--time` s;
-//   - ping RTT: `--pings` echoes at 10 ms intervals, average and p99.
+//   - ping RTT: `--pings` echoes at 10 ms intervals, average, median and p99.
 // Ratios are to vxlan-kernel. The machine's other load shows in the figures:
 // run it two or three times and report the range.
 //
@@ -40,6 +40,7 @@ interface Result {
   retransmits1: number
   retransmits4: number
   rttAvg: number // ms
+  rttP50: number
   rttP99: number
   note?: string
 }
@@ -82,13 +83,13 @@ async function iperf(clientNetns: string, server: string, streams: number, time 
   return { gbps: report.end.sum_received.bits_per_second / 1e9, retransmits: report.end.sum_sent.retransmits ?? 0 }
 }
 
-async function ping(clientNetns: string, server: string): Promise<{ avg: number; p99: number }> {
+async function ping(clientNetns: string, server: string): Promise<{ avg: number; p50: number; p99: number }> {
   const out = await run('ip', ['netns', 'exec', clientNetns, 'ping', '-n', '-c', String(pings), '-i', '0.01', '-W', '1', server], 60_000)
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map(m => Number(m[1])).sort((a, b) => a - b)
   if (rtts.length === 0) throw new Error(`no ping replies:\n${out}`)
   const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length
-  const p99 = rtts[Math.min(rtts.length - 1, Math.ceil(rtts.length * 0.99) - 1)]!
-  return { avg, p99 }
+  const at = (q: number) => rtts[Math.min(rtts.length - 1, Math.ceil(rtts.length * q) - 1)]!
+  return { avg, p50: at(0.5), p99: at(0.99) }
 }
 
 async function measure(backend: string): Promise<Result> {
@@ -107,7 +108,7 @@ async function measure(backend: string): Promise<Result> {
     const t1 = await iperf(client, ip, 1)
     const t4 = await iperf(client, ip, 4)
     const rtt = await ping(client, ip)
-    const result: Result = { backend, tcp1: t1.gbps, tcp4: t4.gbps, retransmits1: t1.retransmits, retransmits4: t4.retransmits, rttAvg: rtt.avg, rttP99: rtt.p99 }
+    const result: Result = { backend, tcp1: t1.gbps, tcp4: t4.gbps, retransmits1: t1.retransmits, retransmits4: t4.retransmits, rttAvg: rtt.avg, rttP50: rtt.p50, rttP99: rtt.p99 }
     if (backend === 'vxlan') {
       const s = await readVxlanStats(defaultRunDir(cluster), 'node-1')
       const drops = Object.entries({ ...s.drops.tx, ...s.drops.rx }).filter(([, v]) => v > 0)
@@ -133,12 +134,13 @@ try {
 const ref = results.find(r => r.backend === 'vxlan-kernel')
 const ratio = (v: number, r: number | undefined) => (r ? `${(v / r).toFixed(2)}x` : '-')
 const rows = [
-  ['backend', 'TCP 1 stream', 'ratio', 'TCP 4 streams', 'ratio', 'RTT avg', 'ratio', 'RTT p99', 'ratio', 'retransmits 1/4'],
+  ['backend', 'TCP 1 stream', 'ratio', 'TCP 4 streams', 'ratio', 'RTT avg', 'ratio', 'RTT p50', 'ratio', 'RTT p99', 'ratio', 'retransmits 1/4'],
   ...results.map(r => [
     r.backend,
     `${r.tcp1.toFixed(2)} Gbit/s`, ratio(r.tcp1, ref?.tcp1),
     `${r.tcp4.toFixed(2)} Gbit/s`, ratio(r.tcp4, ref?.tcp4),
     `${(r.rttAvg * 1000).toFixed(0)} us`, ratio(r.rttAvg, ref?.rttAvg),
+    `${(r.rttP50 * 1000).toFixed(0)} us`, ratio(r.rttP50, ref?.rttP50),
     `${(r.rttP99 * 1000).toFixed(0)} us`, ratio(r.rttP99, ref?.rttP99),
     `${r.retransmits1}/${r.retransmits4}`,
   ]),

@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { KubewireError } from '../../errors.ts'
 import type { CounterSnapshot } from './counters.ts'
 import type { VxlanPeer } from './peer-table.ts'
+import type { PlacementMode } from './placement.ts'
 
 export interface VxlanPaths {
   dir: string
@@ -68,6 +69,8 @@ export interface VxlanStats extends CounterSnapshot {
   vni: number
   offloads: { vnetHdr: boolean; csum: boolean; tso4: boolean; tsoEcn: boolean; udpGso: boolean; udpGro: boolean; coalesce: boolean; verifyChecksums: boolean }
   socketBuffers: { sndbuf: number; rcvbuf: number }
+  /** Placement mode of each data-path thread (`both`, or `tx` and `rx`); empty if placement is off. */
+  placement: Record<string, PlacementMode>
   peers: VxlanPeer[]
 }
 

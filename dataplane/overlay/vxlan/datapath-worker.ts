@@ -21,12 +21,14 @@
 //
 // Memory that the kernel reads through pointers (message vectors, receive
 // slots, iovecs, the poll structure) is allocated once, outside the V8 heap.
+import { performance } from 'node:perf_hooks'
 import { parentPort, workerData } from 'node:worker_threads'
 import { RX, RX_DROP, TX, TX_DROP } from './counters.ts'
 import { DecapPath, type FrameSink, MAX_WRITE_PARTS, RECV_HEADROOM } from './decap-path.ts'
 import { type DatagramSink, EncapPath } from './encap-path.ts'
 import { EAGAIN, EINTR, errnoText, type Libc, libc, MSG_DONTWAIT, POLLIN } from '../../native/libc.ts'
 import { RecvVector, SendVector } from './mmsg.ts'
+import { type PlacementMode, PlacementGovernor } from './placement.ts'
 import { publishedSequence, readPublishedPeers, type PeerTable } from './peer-table.ts'
 
 export interface DatapathWorkerData {
@@ -319,13 +321,33 @@ class RxPump {
   }
 }
 
+/**
+ * Applies a placement mode to this thread (placement.ts): latency binds it to
+ * the shared CPU at real-time priority, throughput gives it back to every CPU
+ * and the normal scheduler. A refusal (a cpuset, no CAP_SYS_NICE) is reported
+ * once and the thread carries on where it is.
+ */
+function placer(d: DatapathWorkerData, c: Libc): ((mode: PlacementMode) => void) | undefined {
+  if (d.cpu < 0 && d.realtime === 0) return undefined
+  const allCpus = c.threadCpus()
+  const warned = new Set<string>()
+  const check = (result: number, what: string) => {
+    if (result >= 0 || warned.has(what)) return
+    warned.add(what)
+    parentPort?.postMessage({ warning: `cannot ${what}: ${errnoText(c, c.errno())}; the data path runs where and as the scheduler decides` })
+  }
+  return mode => {
+    const latency = mode === 'latency'
+    if (d.cpu >= 0) check(c.setThreadCpus(latency ? [d.cpu] : allCpus), latency ? `bind the data path to CPU ${d.cpu}` : 'unbind the data path')
+    if (d.realtime > 0) check(c.setThreadRealtime(latency ? d.realtime : 0), latency ? `give the data path real-time priority ${d.realtime}` : 'end real-time priority')
+    parentPort?.postMessage({ placement: mode })
+  }
+}
+
 function run(d: DatapathWorkerData, c: Libc): void {
-  if (d.cpu >= 0 && c.setThreadCpus([d.cpu]) < 0) {
-    parentPort?.postMessage({ warning: `cannot bind the data path to CPU ${d.cpu}: ${errnoText(c, c.errno())}; it runs where the scheduler puts it` })
-  }
-  if (d.realtime > 0 && c.setThreadRealtime(d.realtime) < 0) {
-    parentPort?.postMessage({ warning: `cannot give the data path real-time priority ${d.realtime}: ${errnoText(c, c.errno())}; it runs at normal priority` })
-  }
+  const place = placer(d, c)
+  const governor = place ? new PlacementGovernor(performance.now()) : undefined
+  place?.('latency')
   const tx = d.directions !== 'rx' ? new TxPump(c, d) : undefined
   const rx = d.directions !== 'tx' ? new RxPump(c, d) : undefined
   const followPeers = peerFollower(d.peers, table => {
@@ -348,6 +370,10 @@ function run(d: DatapathWorkerData, c: Libc): void {
   parentPort?.postMessage({ ready: d.directions })
   while (Atomics.load(d.control, 0) === 0) {
     followPeers()
+    if (governor) {
+      const change = governor.tick(performance.now())
+      if (change) place!(change)
+    }
     if (rx && rxReady) {
       const messages = rx.pump()
       // Frames we wrote into the TAP often come straight back as replies
@@ -368,7 +394,9 @@ function run(d: DatapathWorkerData, c: Libc): void {
     // sched_yield: on a busy 2-core machine it costs more than the wake-up it
     // saves, because it takes the CPU from the very processes that produce
     // the next packet.)
+    const sleepStart = governor ? performance.now() : 0
     const ready = c.poll(pollfds.address, fds.length, POLL_MS)
+    if (governor) governor.slept(performance.now() - sleepStart)
     if (ready > 0) {
       txReady = tx !== undefined && pollfds.buf.readInt16LE(txRevents) !== 0
       rxReady = rx !== undefined && pollfds.buf.readInt16LE(rxRevents) !== 0

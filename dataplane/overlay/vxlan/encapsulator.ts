@@ -39,6 +39,7 @@ import { checkSocketPath, type ControlReply, type ControlRequest, encapsulatorTi
 import { sharedCounters, snapshotCounters } from './counters.ts'
 import type { DatapathWorkerData } from './datapath-worker.ts'
 import { libc } from '../../native/libc.ts'
+import type { PlacementMode } from './placement.ts'
 import { PeerTable, publishPeers, sharedPeerMemory, type VxlanPeer } from './peer-table.ts'
 import { openTap, type Tap } from './tap-device.ts'
 import { openUdpSocket, type UdpSocket } from './udp-socket.ts'
@@ -87,20 +88,9 @@ function required(name: 'cluster' | 'node' | 'run-dir' | 'local'): string {
   return v
 }
 
-// Placement of the data-path threads, for latency. A ping across the
-// overlay is handed from one node's data path to the other's and back: three
-// wake-ups per round trip, where the kernel's vxlan has none. A wake-up on the
-// CPU that is already running costs a few microseconds; one that must wake an
-// idle virtual CPU costs 40-90 us, and Linux prefers idle CPUs for the wakee.
-// So every node's data path shares one CPU (the last this process may use;
-// --cpu none leaves it to the scheduler), and runs SCHED_FIFO (--realtime 0
-// turns that off) so that a busy node agent or DNS server on that CPU does not
-// delay a packet until its time slice ends: packets in the kernel are not
-// queued behind processes either. On the 2-core machine (one cluster, pod to
-// pod, after iperf) ping went from p50 ~480 us to ~280 us, and the slow tail
-// under load from p90 ~1.5 ms to ~0.7 ms; TCP throughput did not drop (the two
-// halves of a flow's path take turns anyway). Linux throttles real-time
-// threads to 95 % of a CPU, so even a runaway data path leaves the CPU usable.
+// The CPU every node's data path shares while traffic is light (placement.ts
+// says why): the last one this process may use, unless --cpu names one;
+// `none` (or a machine with one CPU) leaves placement to the scheduler.
 function chooseDatapathCpu(option: string): number {
   if (option === 'none') return -1
   const allowed = libc().threadCpus()
@@ -175,6 +165,8 @@ const bootstrap = `import(${JSON.stringify(tsxApi)}).then(m => { m.register(); r
 // (perf then names the JIT's functions) or --trace-deopt.
 if (process.env.KUBEWIRE_VXLAN_V8_FLAGS) setFlagsFromString(process.env.KUBEWIRE_VXLAN_V8_FLAGS)
 const datapathCpu = chooseDatapathCpu(values.cpu)
+/** Each data-path thread's current placement mode (placement.ts), for stats. */
+const placement: Record<string, PlacementMode> = {}
 const realtime = Number(values.realtime)
 if (!Number.isInteger(realtime) || realtime < 0 || realtime > 99) {
   console.error(`kubewire-vxlan: --realtime ${values.realtime}: expected a SCHED_FIFO priority 1-99, or 0 for none`)
@@ -189,8 +181,12 @@ const workers = roles.map(role => {
   }
   const worker = new Worker(bootstrap, { eval: true, workerData: data, name: `kubewire-vxlan-${role}` })
   const ready = new Promise<void>((resolve, reject) => {
-    worker.on('message', (m: { ready?: string; warning?: string; fatal?: string }) => {
+    worker.on('message', (m: { ready?: string; warning?: string; fatal?: string; placement?: PlacementMode }) => {
       if (m.ready) resolve()
+      if (m.placement) {
+        placement[role] = m.placement
+        log('placement', { thread: role, mode: m.placement })
+      }
       if (m.warning) log('warning', { thread: role, detail: m.warning })
       if (m.fatal) {
         log('fatal', { thread: role, detail: m.fatal })
@@ -245,6 +241,7 @@ function stats(): VxlanStats {
     cluster, node, pid: process.pid, startedAt, device, local, port, vni,
     offloads: offloadInfo,
     socketBuffers: { sndbuf: udp.sndbuf, rcvbuf: udp.rcvbuf },
+    placement,
     peers,
     ...snapshotCounters(counters),
   }
