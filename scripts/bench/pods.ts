@@ -54,10 +54,7 @@ function plan(prefix: string, n: number): PodNetworkSpec[] {
 
 async function startAll(specs: PodNetworkSpec[]): Promise<void> {
   await Promise.all(specs.map(s => startContainer({
-    // A process that handles SIGTERM: as in Kubernetes, a container's PID 1
-    // without a handler ignores it (a plain `sleep` would wait out the grace
-    // period, which measures the grace period, not the deletion).
-    podNetns: s.netns, hostname: s.netns, argv: ['sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait'], env: { PATH: BASE_PATH }, mounts: [],
+    podNetns: s.netns, hostname: s.netns, argv: ['sleep', 'infinity'], env: { PATH: BASE_PATH }, mounts: [],
     logPath: join(home, `${s.netns}.log`), exitPath: join(home, `${s.netns}.exit`), mountTablePath: join(home, `${s.netns}.fstab`),
   })))
 }
