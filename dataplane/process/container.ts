@@ -109,10 +109,16 @@ export function readExit(exitPath: string): ExitRecord | undefined {
 /** Stop one container: SIGTERM to its init, SIGKILL to the whole container after `graceMs`. */
 export async function stopContainer(outerPid: number, graceMs: number): Promise<void> {
   if (!isAlive(outerPid)) return
-  const init = containerInitPid(outerPid)
+  const deadline = Date.now() + graceMs
+  let init = containerInitPid(outerPid)
+  // Just started: unshare may not have forked the init yet. Its TERM is the
+  // graceful way out (the command gets it, the exit is recorded), so wait for it.
+  for (let delay = 1; init === undefined && graceMs > 0 && isAlive(outerPid) && Date.now() < deadline; delay = Math.min(delay * 2, 20)) {
+    await new Promise(r => setTimeout(r, delay))
+    init = containerInitPid(outerPid)
+  }
   if (init !== undefined && graceMs > 0) {
-    signal(init, 'SIGTERM')
-    if (await waitGone([outerPid], graceMs)) return
+    if (await terminate([init], Math.max(0, deadline - Date.now()), undefined, () => [outerPid])) return
   }
   signal(outerPid, 'SIGKILL')
   if (init !== undefined) signal(init, 'SIGKILL')
@@ -124,10 +130,10 @@ export async function stopContainer(outerPid: number, graceMs: number): Promise<
  * cluster being swept): SIGTERM, then SIGKILL after `graceMs`. Resolves when none is left.
  */
 export async function stopProcessesInNetns(netnsNames: readonly string[], graceMs: number): Promise<number> {
-  const pids = [...pidsInNetns(netnsNames).values()].flat()
+  const inNamespaces = () => [...pidsInNetns(netnsNames).values()].flat()
+  const pids = inNamespaces()
   if (pids.length === 0) return 0
-  for (const pid of pids) signal(pid, 'SIGTERM')
-  if (!(await waitGone(pids, graceMs))) {
+  if (!(await terminate(pids, graceMs, inNamespaces))) {
     // Anything started meanwhile (a fork) is caught by a second scan.
     const left = [...pidsInNetns(netnsNames).values()].flat()
     for (const pid of left) signal(pid, 'SIGKILL')
@@ -143,6 +149,63 @@ function signal(pid: number, name: NodeJS.Signals): void {
     process.kill(pid, name)
   } catch {
     // already gone
+  }
+}
+
+/**
+ * SIGTERM to `pids` and to the PID-namespace inits that `scan()` finds later
+ * (one that `unshare` forks just now; unshare itself ignores SIGTERM), until
+ * `awaited()` is empty or `graceMs` has passed; true if they went. An init
+ * still alive that had no SIGTERM handler when it was sent one is sent it
+ * again at every check: the pid 1 of a PID namespace drops a signal it has no
+ * handler for, so a container init still starting (before its trap) would
+ * otherwise sleep through the whole grace period and be killed without a
+ * chance to stop its command. Nothing else is signalled twice (a second
+ * SIGTERM can mean "hurry"), and processes that appear later and are not
+ * inits are left to their init: they are its command, or its exit record.
+ */
+export async function terminate(
+  pids: readonly number[], graceMs: number, scan: () => readonly number[] = () => pids, awaited: () => readonly number[] = scan,
+): Promise<boolean> {
+  const sent = new Set<number>()
+  const delivered = new Set<number>()
+  const deadline = Date.now() + graceMs
+  const send = (pid: number) => {
+    if (delivered.has(pid) || !isAlive(pid)) return
+    const first = !sent.has(pid)
+    if (!first && !isNamespaceInit(pid)) return
+    if (catchesSignal(pid, 15)) delivered.add(pid)
+    sent.add(pid)
+    signal(pid, 'SIGTERM')
+  }
+  for (const pid of pids) send(pid)
+  let delay = 2
+  for (;;) {
+    if (!awaited().some(isAlive)) return true
+    if (Date.now() >= deadline) return false
+    await new Promise(r => setTimeout(r, delay))
+    delay = Math.min(delay * 2, 50)
+    for (const pid of scan()) if (sent.has(pid) || isNamespaceInit(pid)) send(pid)
+  }
+}
+
+/** Whether `pid` is the pid 1 of a PID namespace below ours (NSpid in /proc/PID/status ends in 1). */
+function isNamespaceInit(pid: number): boolean {
+  try {
+    const ids = /^NSpid:\s*(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/) ?? []
+    return ids.length > 1 && ids[ids.length - 1] === '1'
+  } catch {
+    return false
+  }
+}
+
+/** Whether `pid` has a handler for signal `signo` (SigCgt in /proc/PID/status); undefined if it is gone. */
+export function catchesSignal(pid: number, signo: number): boolean | undefined {
+  try {
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return caught === undefined ? undefined : (BigInt(`0x${caught}`) & (1n << BigInt(signo - 1))) !== 0n
+  } catch {
+    return undefined
   }
 }
 
