@@ -103,8 +103,12 @@ t.test('pods on three nodes talk through the TypeScript encapsulator', async t =
     return realtime.map(tid => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))![1])
   })
   const gathered = await waitFor('the data paths to gather on one CPU', () => {
-    const p = placements()
-    return p.every(threads => threads.length === 1 && threads[0] === expectedCpus) ? p : undefined
+    try {
+      const p = placements()
+      return p.every(threads => threads.length === 1 && threads[0] === expectedCpus) ? p : undefined
+    } catch {
+      return undefined // a thread went away while we read /proc: look again
+    }
   })
   t.same(gathered, [[expectedCpus], [expectedCpus], [expectedCpus]], 'each encapsulator: one SCHED_FIFO thread, the data path, on the last CPU')
   const modes = await Promise.all(['node-1', 'node-2', 'node-3'].map(async n => (await readVxlanStats(runDir, n)).placement))
