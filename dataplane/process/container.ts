@@ -109,19 +109,14 @@ export function readExit(exitPath: string): ExitRecord | undefined {
 /** Stop one container: SIGTERM to its init, SIGKILL to the whole container after `graceMs`. */
 export async function stopContainer(outerPid: number, graceMs: number): Promise<void> {
   if (!isAlive(outerPid)) return
-  const deadline = Date.now() + graceMs
-  let init = containerInitPid(outerPid)
-  // Just started: unshare may not have forked the init yet. Its TERM is the
-  // graceful way out (the command gets it, the exit is recorded), so wait for it.
-  for (let delay = 1; init === undefined && graceMs > 0 && isAlive(outerPid) && Date.now() < deadline; delay = Math.min(delay * 2, 20)) {
-    await new Promise(r => setTimeout(r, delay))
-    init = containerInitPid(outerPid)
-  }
-  if (init !== undefined && graceMs > 0) {
-    if (await terminate([init], Math.max(0, deadline - Date.now()), undefined, () => [outerPid])) return
-  }
+  const init = containerInitPid(outerPid)
+  // Just started, unshare may not have forked the init yet: terminate() finds
+  // it among unshare's children when it appears. Its SIGTERM is the graceful
+  // way out (the command gets it, the exit is recorded).
+  if (graceMs > 0 && (await terminate(init === undefined ? [] : [init], graceMs, () => childPids(outerPid), () => [outerPid]))) return
   signal(outerPid, 'SIGKILL')
-  if (init !== undefined) signal(init, 'SIGKILL')
+  const lateInit = init ?? containerInitPid(outerPid)
+  if (lateInit !== undefined) signal(lateInit, 'SIGKILL')
   if (!(await waitGone([outerPid], 5_000))) throw new KubewireError('ESTUCK', `container process ${outerPid} survived SIGKILL`)
 }
 
@@ -167,45 +162,44 @@ function signal(pid: number, name: NodeJS.Signals): void {
 export async function terminate(
   pids: readonly number[], graceMs: number, scan: () => readonly number[] = () => pids, awaited: () => readonly number[] = scan,
 ): Promise<boolean> {
-  const sent = new Set<number>()
   const delivered = new Set<number>()
   const deadline = Date.now() + graceMs
-  const send = (pid: number) => {
-    if (delivered.has(pid) || !isAlive(pid)) return
-    const first = !sent.has(pid)
-    if (!first && !isNamespaceInit(pid)) return
-    if (catchesSignal(pid, 15)) delivered.add(pid)
-    sent.add(pid)
+  const send = (pid: number, initsOnly: boolean) => {
+    if (delivered.has(pid)) return
+    const state = signalState(pid)
+    if (!state || (initsOnly && !state.namespaceInit)) return
+    if (state.catchesTerm) delivered.add(pid)
     signal(pid, 'SIGTERM')
   }
-  for (const pid of pids) send(pid)
+  for (const pid of pids) send(pid, false)
   let delay = 2
   for (;;) {
     if (!awaited().some(isAlive)) return true
     if (Date.now() >= deadline) return false
     await new Promise(r => setTimeout(r, delay))
     delay = Math.min(delay * 2, 50)
-    for (const pid of scan()) if (sent.has(pid) || isNamespaceInit(pid)) send(pid)
+    for (const pid of scan()) send(pid, true)
   }
 }
 
-/** Whether `pid` is the pid 1 of a PID namespace below ours (NSpid in /proc/PID/status ends in 1). */
-function isNamespaceInit(pid: number): boolean {
+/**
+ * What /proc/PID/status says about a live process for terminate(): whether it
+ * has a SIGTERM handler (SigCgt bit 15) and whether it is the pid 1 of a PID
+ * namespace below ours (NSpid ends in 1); undefined if it is gone or a zombie.
+ */
+function signalState(pid: number): { catchesTerm: boolean; namespaceInit: boolean } | undefined {
+  let status: string
   try {
-    const ids = /^NSpid:\s*(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/) ?? []
-    return ids.length > 1 && ids[ids.length - 1] === '1'
-  } catch {
-    return false
-  }
-}
-
-/** Whether `pid` has a handler for signal `signo` (SigCgt in /proc/PID/status); undefined if it is gone. */
-export function catchesSignal(pid: number, signo: number): boolean | undefined {
-  try {
-    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return caught === undefined ? undefined : (BigInt(`0x${caught}`) & (1n << BigInt(signo - 1))) !== 0n
+    status = readFileSync(`/proc/${pid}/status`, 'utf8')
   } catch {
     return undefined
+  }
+  if (/^State:\s*Z/m.test(status)) return undefined
+  const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'
+  const ids = /^NSpid:\s*(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? []
+  return {
+    catchesTerm: (BigInt(`0x${caught}`) & (1n << 14n)) !== 0n,
+    namespaceInit: ids.length > 1 && ids[ids.length - 1] === '1',
   }
 }
 
