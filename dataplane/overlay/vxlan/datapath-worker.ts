@@ -7,12 +7,7 @@
 // data path that owns its thread needs no event loop round trip per batch.
 // The loop drains what poll() says is readable: TAP frames until EAGAIN, then
 // one sendmmsg for the batch; a recvmmsg batch (UDP GRO: up to 64 datagrams
-// per message), coalesced and written; then sleeps in poll() on both fds.
-// Under light traffic (the placement governor's latency mode) it reads one
-// TAP frame per turn and lets poll() say whether more is waiting: a wake-up
-// then makes no syscall that finds nothing (ping: 14 syscalls per round trip
-// down to 11, each a trip through the FFI on a CPU whose caches have gone
-// cold since the last packet). The
+// per message), coalesced and written; then sleeps in poll() on both fds. The
 // poll timeout (250 ms) bounds how long a quiet thread takes to notice a stop
 // request; a peer-table change is seen at the start of the next batch (one
 // Atomics.load per batch).
@@ -236,14 +231,14 @@ class TxPump {
     this.#readOffset = d.vnetHdr ? 0 : 10
   }
 
-  /** Reads up to `limit` frames; returns how many were read. */
-  pump(limit: number): number {
+  /** Returns how many frames were read. */
+  pump(): number {
     const c = this.#c
     let slot = 0
     let frames = 0
     this.failed = false
     this.drained = false
-    while (slot < TX_SLOTS && frames < limit) {
+    while (slot < TX_SLOTS) {
       const base = slot * SLOT_BYTES
       const n = c.read(this.#fd, this.#slots.address + base + this.#readOffset, SLOT_BYTES - this.#readOffset)
       if (n < 0) {
@@ -315,7 +310,7 @@ class RxPump {
     this.#counters[RX.batches]! += 1
     try {
       for (let i = 0; i < n; i++) {
-        this.path.message(this.#slots.buf, i * SLOT_BYTES + RECV_HEADROOM, vec.messageLength(i), vec.sourceIp(i), vec.groSize(i), vec.flags(i), i === n - 1)
+        this.path.message(this.#slots.buf, i * SLOT_BYTES + RECV_HEADROOM, vec.messageLength(i), vec.sourceIp(i), vec.groSize(i), vec.flags(i))
       }
       this.path.flush()
     } catch (e) {
@@ -351,8 +346,7 @@ function placer(d: DatapathWorkerData, c: Libc): ((mode: PlacementMode) => void)
 
 function run(d: DatapathWorkerData, c: Libc): void {
   const place = placer(d, c)
-  // The governor also tells the loop how to drain (below), so it runs even when placement is off.
-  const governor = new PlacementGovernor(performance.now())
+  const governor = place ? new PlacementGovernor(performance.now()) : undefined
   place?.('latency')
   const tx = d.directions !== 'rx' ? new TxPump(c, d) : undefined
   const rx = d.directions !== 'tx' ? new RxPump(c, d) : undefined
@@ -373,53 +367,36 @@ function run(d: DatapathWorkerData, c: Libc): void {
   // reported, plus whatever a pump left behind.
   let txReady = true
   let rxReady = true
-  // Whether the last look at the TAP right after writing into it found a reply.
-  let repliesFollow = true
-  let lookedForReply = false
-  let skippedLooks = 0
   parentPort?.postMessage({ ready: d.directions })
   while (Atomics.load(d.control, 0) === 0) {
     followPeers()
-    const change = governor.tick(performance.now())
-    if (change) place?.(change)
-    // Light traffic: one TAP frame per turn, and poll() says whether another
-    // is waiting. Reading on until EAGAIN would cost a syscall (and its trip
-    // through the FFI) in every wake-up, which is most of what light traffic
-    // does; under load, draining batches the sends.
-    const light = governor.mode === 'latency'
+    if (governor) {
+      const change = governor.tick(performance.now())
+      if (change) place!(change)
+    }
     if (rx && rxReady) {
       const messages = rx.pump()
       // Frames we wrote into the TAP often come straight back as replies
-      // (the node answers within the write): look at the TAP too. Under
-      // light traffic only while that keeps finding replies (the node that
-      // answers, not the one that asked), and every 8th time to notice a
-      // change of roles; otherwise poll() will say.
-      if (messages > 0 && (!light || repliesFollow || (++skippedLooks & 7) === 0)) {
-        txReady = true
-        lookedForReply = true
-      }
+      // (the node answers within the write): look at the TAP too.
+      if (messages > 0) txReady = true
     }
-    if (tx && txReady) {
-      const frames = tx.pump(light ? 1 : TX_SLOTS)
-      if (lookedForReply) repliesFollow = frames > 0
-    }
-    lookedForReply = false
+    if (tx && txReady) tx.pump()
     if (tx?.failed || rx?.failed) {
       c.poll(0, 0, ERROR_BACKOFF_MS) // e.g. EIO while the device is down: do not spin
       txReady = rxReady = true
       continue
     }
-    txReady = tx !== undefined && txReady && !tx.drained && !light
-    rxReady = rx !== undefined && rxReady && !rx.drained && !light
+    txReady = tx !== undefined && txReady && !tx.drained
+    rxReady = rx !== undefined && rxReady && !rx.drained
     if (txReady || rxReady) continue
     // Both sides drained: sleep until either has something. (Polling a
     // little longer before sleeping was measured, plain and with
     // sched_yield: on a busy 2-core machine it costs more than the wake-up it
     // saves, because it takes the CPU from the very processes that produce
     // the next packet.)
-    const sleepStart = performance.now()
+    const sleepStart = governor ? performance.now() : 0
     const ready = c.poll(pollfds.address, fds.length, POLL_MS)
-    governor.slept(performance.now() - sleepStart)
+    if (governor) governor.slept(performance.now() - sleepStart)
     if (ready > 0) {
       txReady = tx !== undefined && pollfds.buf.readInt16LE(txRevents) !== 0
       rxReady = rx !== undefined && pollfds.buf.readInt16LE(rxRevents) !== 0

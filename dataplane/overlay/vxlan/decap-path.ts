@@ -126,10 +126,8 @@ export class DecapPath {
    * datagrams of that many bytes back to back (the last may be shorter).
    * At least RECV_HEADROOM bytes in front of `offset` must be free. Inner
    * frames may be held until flush(); `buf` must stay untouched until then.
-   * `lastOfBatch` says no message follows before flush(): a lone frame then
-   * goes straight to the TAP (see below).
    */
-  message(buf: Buffer, offset: number, length: number, sourceIp: number, groSize: number, flags: number, lastOfBatch = false): void {
+  message(buf: Buffer, offset: number, length: number, sourceIp: number, groSize: number, flags: number): void {
     const c = this.#c
     c[RX.messages]! += 1
     if ((flags & MSG_TRUNC) !== 0) return this.#drop('truncated', 1)
@@ -156,11 +154,7 @@ export class DecapPath {
         if (this.#vnetHdr && this.#writeOversized(buf, r.innerOffset, r.innerLength)) continue
         c[RX.oversized]! += 1
       }
-      // A frame with nothing before it to merge with and nothing after it
-      // (light traffic: a ping, a request) skips the coalescer, whose
-      // bookkeeping would write it unchanged anyway; on a cold CPU that
-      // bookkeeping is a tenth of a round trip's JavaScript.
-      if (this.#coalescer && !(lastOfBatch && at + len >= end && this.#coalescer.pending === 0)) {
+      if (this.#coalescer) {
         this.#coalescer.add(buf, r.innerOffset, r.innerLength)
       } else if (this.#vnetHdr) {
         const vnet = this.#vnet.reset()

@@ -172,55 +172,6 @@ t.test('round trip: a TSO frame, encapsulated, comes back as one GSO frame for t
   t.match(stats().rx, { messages: 2, datagrams: datagrams.length, frames: datagrams.length, tapWrites: 1, coalesced: 1 })
 })
 
-t.test('the last message of a batch: a lone frame skips the coalescer, written exactly as it would have written it', async t => {
-  const frames = [
-    icmpFrame({ payload: patternPayload(56) }),
-    udpFrame({ checksum: 'pseudo' }),
-    tcpFrame({ payload: patternPayload(100), checksum: 'pseudo' }),
-    tcpFrame({ payload: patternPayload(100) }),
-    tcpFrame({ flags: 0x02 }),
-  ]
-  for (const frame of frames) {
-    const via = setup()
-    receive(via.path, [vxlan(frame)])
-    const direct = setup()
-    const m = message([vxlan(frame)])
-    direct.path.message(m.buf, m.offset, m.length, PEER, 0, 0, true)
-    t.equal(direct.tap.writes.length, 1, 'written at once, not held for flush()')
-    direct.path.flush()
-    t.same(direct.tap.writes, via.tap.writes)
-    t.same(direct.stats(), via.stats())
-  }
-})
-
-t.test('the last message of a batch still merges with what came before it, and keeps the order', async t => {
-  const { path, tap, stats } = setup()
-  const segs = [0, 1, 2].map(i => tcpFrame({ seq: 1000 + i * 500, payload: patternPayload(500, i), checksum: 'pseudo' }))
-  const ping = icmpFrame()
-  const m1 = message([vxlan(segs[0]!)])
-  const m2 = message([vxlan(segs[1]!)])
-  const m3 = message([vxlan(segs[2]!)])
-  path.message(m1.buf, m1.offset, m1.length, PEER, 0, 0)
-  path.message(m2.buf, m2.offset, m2.length, PEER, 0, 0)
-  path.message(m3.buf, m3.offset, m3.length, PEER, 0, 0, true)
-  path.flush()
-  t.equal(tap.writes.length, 1, 'three segments, one merged write')
-  t.equal(stats().rx.coalesced, 1)
-  // A GRO message that is last: its datagrams merge with each other; a frame after a held one waits its turn.
-  const a = setup()
-  const gro = message(segs.map(f => vxlan(f)))
-  a.path.message(gro.buf, gro.offset, gro.length, PEER, segs[0]!.length + 8, 0, true)
-  a.path.flush()
-  t.equal(a.tap.writes.length, 1, 'a last GRO message is still merged')
-  const b = setup()
-  const held = message([vxlan(segs[0]!)])
-  const after = message([vxlan(ping)])
-  b.path.message(held.buf, held.offset, held.length, PEER, 0, 0)
-  b.path.message(after.buf, after.offset, after.length, PEER, 0, 0, true)
-  b.path.flush()
-  t.same(b.tap.writes.map(w => w.frame), [segs[0], ping], 'order kept')
-})
-
 t.test('gather output is byte for byte what the copying coalescer makes', async t => {
   const r = rng(42)
   for (let round = 0; round < 30; round++) {
