@@ -68,8 +68,16 @@ t.test('pods on three nodes talk through the TypeScript encapsulator', async t =
     return r.code === 0 ? (JSON.parse(r.stdout) as { end: { sum_sent: { bytes: number }; sum_received: { bytes: number } } }) : undefined
   })
   t.ok(report.end.sum_sent.bytes >= 50 * 1024 * 1024, 'iperf3 sent 50 MiB')
-  // (iperf3's receiver summary stops at its last full interval, so it may show a little less.)
-  t.ok(report.end.sum_received.bytes > 0.9 * report.end.sum_sent.bytes, `and the server received it (${report.end.sum_received.bytes} bytes)`)
+  // iperf3's receiver summary stops when the client says it is done, while
+  // megabytes may still be in flight in the socket buffers (seen: 60-98% of
+  // what was sent, with or without our changes): node-1's TAP is where the
+  // whole transfer must arrive.
+  t.ok(report.end.sum_received.bytes > 0, 'the server counted the transfer')
+  const delivered = await waitFor('the whole transfer to reach node-1\'s TAP', async () => {
+    const s = await readVxlanStats(runDir, 'node-1')
+    return s.rx.tapBytes >= report.end.sum_sent.bytes ? s.rx.tapBytes : undefined
+  })
+  t.ok(delivered >= report.end.sum_sent.bytes, `node-1's encapsulator wrote it all into the TAP (${delivered} bytes, headers included)`)
   const node1 = await readVxlanStats(runDir, 'node-1')
   t.equal(node1.cluster, name)
   t.equal(node1.node, 'node-1')
