@@ -28,9 +28,11 @@ export const EINTR = 4
 export const EAGAIN = 11
 export const EINVAL = 22
 
+export const AF_UNIX = 1
 export const AF_INET = 2
 export const SOCK_DGRAM = 2
 export const SOCK_CLOEXEC = 0x80000
+export const SOCK_NONBLOCK = 0x800
 export const SOCK_RAW = 3
 export const AF_NETLINK = 16
 export const NETLINK_ROUTE = 0
@@ -70,6 +72,8 @@ export interface Libc {
   write(fd: number, buf: number, count: number): number
   writev(fd: number, iov: number, iovcnt: number): number
   socket(domain: number, type: number, protocol: number): number
+  /** Both ends of a connected socket pair, or undefined (see errno()). */
+  socketpair(domain: number, type: number): [number, number] | undefined
   bind(fd: number, addr: number, addrLen: number): number
   setsockopt(fd: number, level: number, name: number, value: number, valueLen: number): number
   getsockopt(fd: number, level: number, name: number, value: number, valueLenPtr: number): number
@@ -120,6 +124,7 @@ export function libc(): Libc {
   const write = lib.func('intptr_t write(int fd, uintptr_t buf, size_t count)')
   const writev = lib.func('intptr_t writev(int fd, uintptr_t iov, int iovcnt)')
   const socket = lib.func('int socket(int domain, int type, int protocol)')
+  const socketpair = lib.func('int socketpair(int domain, int type, int protocol, uintptr_t sv)')
   const bind = lib.func('int bind(int fd, uintptr_t addr, uint32_t len)')
   const setsockopt = lib.func('int setsockopt(int fd, int level, int name, uintptr_t value, uint32_t len)')
   const getsockopt = lib.func('int getsockopt(int fd, int level, int name, uintptr_t value, uintptr_t len)')
@@ -139,6 +144,11 @@ export function libc(): Libc {
     write: (fd, buf, count) => write(fd, buf, count) as number,
     writev: (fd, iov, iovcnt) => writev(fd, iov, iovcnt) as number,
     socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
+    socketpair(domain, type) {
+      const sv = Buffer.alloc(8)
+      if ((socketpair(domain, type, 0, Number(koffi.address(sv))) as number) !== 0) return undefined
+      return [sv.readInt32LE(0), sv.readInt32LE(4)]
+    },
     bind: (fd, addr, len) => bind(fd, addr, len) as number,
     setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
     getsockopt: (fd, level, name, value, len) => getsockopt(fd, level, name, value, len) as number,

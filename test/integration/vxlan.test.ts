@@ -2,6 +2,7 @@
 // ping and curl each other through kwvx0, a persistent TAP, and the
 // encapsulator process of each node; the MAC table sends unicast to one peer
 // only; counters say what happened.
+import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { defaultRunDir, readVxlanStats } from '../../dataplane/overlay/vxlan.ts'
@@ -122,6 +123,49 @@ t.test('pods on three nodes talk through the TypeScript encapsulator', async t =
   const modes = await Promise.all(['node-1', 'node-2', 'node-3'].map(async n => (await readVxlanStats(runDir, n)).placement))
   t.same(modes, [{ both: 'latency' }, { both: 'latency' }, { both: 'latency' }], 'stats say so')
 })
+
+t.test('keep-warm rounds run on the node\'s loopback only, while traffic is recent', async t => {
+  const rounds = async () => (await readVxlanStats(runDir, 'node-3')).tx.keepWarmRounds
+  const settled = (what: string) => waitFor(what, async () => {
+    const before = await rounds()
+    await new Promise(r => setTimeout(r, 300)) // a sample interval: 60 rounds' worth
+    return (await rounds()) === before ? before : undefined
+  })
+  const quiet = await settled('the rounds to stop after the transfers above')
+  const underlay = capture([], ['-T', 'vxlan', '-i', `kw-${name}`, 'udp port 8472'])
+  const loopback = capture(['ip', 'netns', 'exec', `kw-${name}-node-3`], ['-T', 'vxlan', '-i', 'lo', 'udp port 8472'])
+  await waitFor('tcpdump to listen', () => underlay.listening() && loopback.listening())
+  t.ok(await pingFrom('client', '10.244.1.2'), 'one ping from node-3')
+  const during = await waitFor('rounds after the ping', async () => ((await rounds()) > quiet ? rounds() : undefined))
+  const after = await settled('the rounds to stop about a second after the ping')
+  const lines = { underlay: await underlay.stop(), loopback: await loopback.stop() }
+  t.ok(during > quiet, `rounds ran after the ping (${during - quiet} by the first look)`)
+  t.ok(after - quiet <= 2 * 1000 / 5, `and stopped within about a second (${after - quiet} rounds, one per 5 ms at most)`)
+  t.match(lines.loopback, /127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.8472: VXLAN/, 'their datagrams go to 127.0.0.1 in the node\'s namespace')
+  t.match(lines.loopback, /10\.255\.0\.1 > 10\.255\.1\.1: ICMP echo request/, 'with the made-up inner addresses')
+  t.notMatch(lines.underlay, /10\.255\./, 'none of them on the underlay')
+  t.match(lines.underlay, /10\.244\.3\.2 > 10\.244\.1\.2: ICMP echo request/, 'where the ping itself went')
+})
+
+/** tcpdump, line-buffered, started with `prefix` (e.g. ip netns exec ...); stop() returns what it printed. */
+function capture(prefix: string[], args: string[]): { listening: () => boolean; stop: () => Promise<string> } {
+  const argv = [...prefix, 'tcpdump', '-l', '-n', '-v', ...args]
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let listening = false
+  child.stdout.on('data', b => (out += b))
+  child.stderr.on('data', b => (listening ||= String(b).includes('listening on')))
+  const closed = new Promise(r => child.on('close', r))
+  t.teardown(() => child.kill())
+  return {
+    listening: () => listening,
+    stop: async () => {
+      child.kill('SIGINT')
+      await closed
+      return out
+    },
+  }
+}
 
 /** "0-2,5" -> [0, 1, 2, 5] */
 function cpuList(text: string): number[] {

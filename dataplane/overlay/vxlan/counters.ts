@@ -18,6 +18,7 @@ export const TX_COUNTERS = [
   'sends', // messages in sendmmsg (one may carry up to 64 datagrams with UDP GSO)
   'batches', // sendmmsg calls
   'floods', // frames sent to every peer (group or unknown destination MAC)
+  'keepWarmRounds', // rounds of the keep-warm loop run (datapath-worker.ts; not traffic, not in the figures above)
 ] as const
 
 /** Counted by the UDP -> TAP thread. */

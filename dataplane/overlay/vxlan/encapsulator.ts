@@ -4,11 +4,12 @@
 //   ip netns exec <node-netns> node --import tsx encapsulator.ts \
 //     --cluster C --node N --run-dir DIR --local UNDERLAY_IP [--device kwvx0] [--port 8472] [--vni 1]
 //     [--no-offloads] [--no-coalesce] [--verify-checksums] [--threads 1|2]
-//     [--cpu auto|none|N] [--realtime 1|0]
+//     [--cpu auto|none|N] [--realtime 1|0] [--keep-warm MS]
 //
-// The last six are for measurements (also as KUBEWIRE_VXLAN_OFFLOADS=0,
+// The last seven are for measurements (also as KUBEWIRE_VXLAN_OFFLOADS=0,
 // KUBEWIRE_VXLAN_VERIFY=1, KUBEWIRE_VXLAN_THREADS=2, KUBEWIRE_VXLAN_CPU,
-// KUBEWIRE_VXLAN_REALTIME, which the backend passes on).
+// KUBEWIRE_VXLAN_REALTIME, KUBEWIRE_VXLAN_KEEP_WARM, which the backend passes
+// on). --keep-warm 0 turns the keep-warm rounds off (datapath-worker.ts).
 //
 // Why a process of its own (like flanneld, unlike the kernel backend): the
 // data path must outlive whoever programs the node (the CLI, an agent), and
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: process.env.KUBEWIRE_VXLAN_THREADS ?? '1' },
     cpu: { type: 'string', default: process.env.KUBEWIRE_VXLAN_CPU ?? 'auto' },
     realtime: { type: 'string', default: process.env.KUBEWIRE_VXLAN_REALTIME ?? '1' },
+    'keep-warm': { type: 'string', default: process.env.KUBEWIRE_VXLAN_KEEP_WARM ?? '5' },
   },
   strict: true,
 })
@@ -172,12 +174,17 @@ if (!Number.isInteger(realtime) || realtime < 0 || realtime > 99) {
   console.error(`kubewire-vxlan: --realtime ${values.realtime}: expected a SCHED_FIFO priority 1-99, or 0 for none`)
   process.exit(2)
 }
+const keepWarmMs = Number(values['keep-warm'])
+if (!Number.isInteger(keepWarmMs) || keepWarmMs < 0 || keepWarmMs > 1000) {
+  console.error(`kubewire-vxlan: --keep-warm ${values['keep-warm']}: expected whole milliseconds 0-1000 (0: off)`)
+  process.exit(2)
+}
 let stopping = false
 const roles = threads === 2 ? (['tx', 'rx'] as const) : (['both'] as const)
 const workers = roles.map(role => {
   const data: DatapathWorkerData = {
     directions: role, tapFd: tap.fd, udpFd: udp.fd, vni, port, vnetHdr: tap.vnetHdr, udpGso: udp.gso, coalesce, verifyChecksums, innerMtu,
-    peers: peerMemory, counters, control: stopFlag, cpu: datapathCpu, realtime,
+    peers: peerMemory, counters, control: stopFlag, cpu: datapathCpu, realtime, keepWarmMs,
   }
   const worker = new Worker(bootstrap, { eval: true, workerData: data, name: `kubewire-vxlan-${role}` })
   const ready = new Promise<void>((resolve, reject) => {
@@ -307,5 +314,5 @@ server.on('error', e => {
 })
 server.listen(paths.socket, () => {
   writeFileSync(paths.pid, `${process.pid}\n`)
-  log('ready', { pid: process.pid, threads, innerMtu, device, local, port, vni, offloads: offloadInfo, socketBuffers: { sndbuf: udp.sndbuf, rcvbuf: udp.rcvbuf }, peers: peers.length })
+  log('ready', { pid: process.pid, threads, keepWarmMs, innerMtu, device, local, port, vni, offloads: offloadInfo, socketBuffers: { sndbuf: udp.sndbuf, rcvbuf: udp.rcvbuf }, peers: peers.length })
 })
