@@ -7,7 +7,11 @@
 // Ratios are to vxlan-kernel. The machine's other load shows in the figures:
 // run it two or three times and report the range.
 //
-//   npx tsx scripts/bench/overlay.ts [--time 10] [--pings 200] [--backends vxlan,vxlan-kernel,host-gw]
+//   npx tsx scripts/bench/overlay.ts [--time 10] [--pings 200] [--backends vxlan,vxlan-no-keep-warm,vxlan-kernel,host-gw]
+//
+// `vxlan-no-keep-warm` is our encapsulator with its keep-warm rounds off
+// (KUBEWIRE_VXLAN_KEEP_WARM=0, datapath-worker.ts): the RTT without the CPU
+// it spends to keep caches warm, so the trade stays visible.
 //
 // Each cluster gets its own name and a temporary KUBEWIRE_HOME and is taken
 // down afterwards, also on failure.
@@ -24,7 +28,7 @@ const { values } = parseArgs({
   options: {
     time: { type: 'string', default: '10' },
     pings: { type: 'string', default: '200' },
-    backends: { type: 'string', default: 'vxlan,vxlan-kernel,host-gw' },
+    backends: { type: 'string', default: 'vxlan,vxlan-no-keep-warm,vxlan-kernel,host-gw' },
   },
 })
 const seconds = Number(values.time)
@@ -45,16 +49,16 @@ interface Result {
   note?: string
 }
 
-function run(file: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {
+function run(file: string, args: readonly string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { env: { ...process.env, KUBEWIRE_HOME: home }, maxBuffer: 64 << 20, timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(file, args, { env: { ...process.env, KUBEWIRE_HOME: home, ...env }, maxBuffer: 64 << 20, timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`))
       else resolve(stdout)
     })
   })
 }
 
-const kubewire = (args: readonly string[]) => run(process.execPath, [CLI, ...args])
+const kubewire = (args: readonly string[], env: Record<string, string> = {}) => run(process.execPath, [CLI, ...args], 120_000, env)
 
 /** The pod's address, once its sandbox has one (pods start asynchronously). */
 async function podIP(netns: string): Promise<string> {
@@ -96,7 +100,8 @@ async function measure(backend: string): Promise<Result> {
   const cluster = `bo${Math.random().toString(36).slice(2, 7).replace(/[^a-z0-9]/g, 'x')}`
   const names = new ClusterNames(cluster)
   try {
-    await kubewire(['up', '--name', cluster, '--nodes', '2', '--backend', backend])
+    const noKeepWarm = backend === 'vxlan-no-keep-warm'
+    await kubewire(['up', '--name', cluster, '--nodes', '2', '--backend', noKeepWarm ? 'vxlan' : backend], noKeepWarm ? { KUBEWIRE_VXLAN_KEEP_WARM: '0' } : {})
     await kubewire(['run', 'srv', '--name', cluster, '--node', 'node-1', '--', 'iperf3', '-s'])
     await kubewire(['run', 'cli', '--name', cluster, '--node', 'node-2'])
     const ip = await podIP(names.podNetns('default', 'srv'))
