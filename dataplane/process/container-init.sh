@@ -15,8 +15,18 @@ shift 4
 # container would run on until SIGKILL. One that comes before the command
 # starts stops it from starting.
 child= stop=
-trap 'stop=TERM; [ -z "$child" ] || kill -TERM $child 2>/dev/null' TERM
-trap 'stop=INT; [ -z "$child" ] || kill -INT $child 2>/dev/null' INT
+# Passes signal $1 on to the command. A signal that reaches the forked child
+# before it has reset our traps and exec'd the command is taken by the shell's
+# handler in the child and dropped, so first wait (builtin tests only, bounded)
+# until the child is no longer this shell's binary.
+forward() {
+  [ -n "$child" ] || return 0
+  n=0
+  while [ $n -lt 5000 ] && [ /proc/$child/exe -ef /proc/$$/exe ]; do n=$((n + 1)); done
+  kill -$1 $child 2>/dev/null
+}
+trap 'stop=TERM; forward TERM' TERM
+trap 'stop=INT; forward INT' INT
 record() {
   printf '%s %s\n' "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$exitfile"
   exit "$1"
@@ -37,7 +47,7 @@ case $stop in TERM) record 143 ;; INT) record 130 ;; esac
 "$@" &
 child=$!
 # A signal between the check above and `child` being set: pass it on now.
-[ -z "$stop" ] || kill -$stop $child 2>/dev/null
+[ -z "$stop" ] || forward $stop
 wait $child
 status=$?
 # `wait` also returns when a trapped signal arrives: wait again until the child is gone.
