@@ -355,7 +355,6 @@ class KeepWarm {
   readonly #frameEnd: number
   readonly #udpFd: number
   readonly #frames: { buf: Buffer; address: number }[]
-  readonly #counters: Float64Array
   readonly #rounds: Float64Array
   readonly #scratch: { buf: Buffer; address: number }
 
@@ -372,10 +371,10 @@ class KeepWarm {
       throw e
     }
     ;[this.#tapEnd, this.#frameEnd] = pair
-    this.#counters = new Float64Array(d.counters.length)
     this.#rounds = d.counters
     this.#scratch = c.allocNative(SLOT_BYTES)
-    const own: DatapathWorkerData = { ...d, tapFd: this.#tapEnd, udpFd: this.#udpFd, counters: this.#counters }
+    // Counters of its own: the rounds are not traffic.
+    const own: DatapathWorkerData = { ...d, tapFd: this.#tapEnd, udpFd: this.#udpFd, counters: new Float64Array(d.counters.length) }
     this.#tx = new TxPump(c, own)
     // What the decapsulator writes into the pair, the encapsulator's side reads.
     this.#rx = new RxPump(c, { ...own, tapFd: this.#frameEnd })
@@ -463,8 +462,10 @@ function run(d: DatapathWorkerData, c: Libc): void {
   parentPort?.postMessage({ ready: d.directions })
   while (Atomics.load(d.control, 0) === 0) {
     followPeers()
+    // One clock read per turn serves the governor and the keep-warm rounds.
+    const turnStart = governor || keepWarm ? performance.now() : 0
     if (governor) {
-      const change = governor.tick(performance.now())
+      const change = governor.tick(turnStart)
       if (change) place!(change)
     }
     let moved = 0
@@ -475,7 +476,7 @@ function run(d: DatapathWorkerData, c: Libc): void {
       if (moved > 0) txReady = true
     }
     if (tx && txReady) moved += tx.pump()
-    if (keepWarm && moved > 0) lastTraffic = performance.now()
+    if (moved > 0) lastTraffic = turnStart
     if (tx?.failed || rx?.failed) {
       c.poll(0, 0, ERROR_BACKOFF_MS) // e.g. EIO while the device is down: do not spin
       txReady = rxReady = true

@@ -13,7 +13,7 @@
 // hands them over. Addresses are made up and the frames never reach a
 // device: they go round a socket pair and the loopback of the node's
 // namespace.
-import { internetChecksum, ipv4PseudoHeaderSum, writeIpv4HeaderChecksum } from './checksum.ts'
+import { internetChecksum, ipv4PseudoHeaderSum, writeIpv4HeaderChecksum, writeTransportChecksum } from './checksum.ts'
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4, writeEthernetHeader } from './ethernet.ts'
 import { encodeVirtioNetHeader, VirtioNetHeader, VNET_F_NEEDS_CSUM, VNET_HDR_LEN } from './virtio-net-header.ts'
 
@@ -39,22 +39,14 @@ const TCP_ACK = 0x10
 function ipv4Frame(vnetHdr: boolean, protocol: number, l4: Buffer, csumOffset: number): Buffer {
   const head = vnetHdr ? VNET_HDR_LEN : 0
   const frame = Buffer.alloc(head + ETH_HEADER_LEN + IP_HEADER + l4.length)
-  const eth = head
-  const ip = writeEthernetHeader(frame, eth, KEEP_WARM_PEER_MAC, KEEP_WARM_SOURCE_MAC, ETHERTYPE_IPV4)
+  const ip = writeEthernetHeader(frame, head, KEEP_WARM_PEER_MAC, KEEP_WARM_SOURCE_MAC, ETHERTYPE_IPV4)
   const totalLength = IP_HEADER + l4.length
   frame.set([0x45, 0, totalLength >>> 8, totalLength & 0xff, 0, 0, 0x40, 0, 64, protocol, 0, 0, ...SOURCE_IP, ...DEST_IP], ip)
   writeIpv4HeaderChecksum(frame, ip)
   const l4At = ip + IP_HEADER
   frame.set(l4, l4At)
-  if (csumOffset > 0) {
-    const pseudo = ipv4PseudoHeaderSum(frame, ip, protocol, l4.length)
-    if (vnetHdr) {
-      frame.writeUInt16BE(pseudo, l4At + csumOffset)
-    } else {
-      frame.writeUInt16BE(0, l4At + csumOffset)
-      frame.writeUInt16BE(internetChecksum(frame, l4At, l4.length, pseudo) || 0xffff, l4At + csumOffset)
-    }
-  }
+  if (csumOffset > 0 && vnetHdr) frame.writeUInt16BE(ipv4PseudoHeaderSum(frame, ip, protocol, l4.length), l4At + csumOffset)
+  else if (csumOffset > 0) writeTransportChecksum(frame, ip)
   if (vnetHdr) {
     const hdr = new VirtioNetHeader()
     if (csumOffset > 0) {
